@@ -1,0 +1,1 @@
+"""The app's pages: thin Streamlit scripts over `sales_core`."""

@@ -1,0 +1,119 @@
+"""Shared chrome for every page: settings, the source banner and the sidebar's Sync now.
+
+Not a page itself: app.py lists the pages explicitly, so this module is never routed to.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from sales_core import health
+from sales_core.config import Settings, load_settings
+from sales_core.errors import ConfigError, SalesError, SyncError
+from sales_core.sync import run_sync
+
+
+def settings_or_stop() -> Settings:
+    """The settings, or a clear message naming the wrong setting and nothing else."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        st.error(f"The app cannot start: {exc}")
+        st.stop()
+        raise  # unreachable: st.stop() raises
+
+
+def ago(moment: datetime | None, now: datetime | None = None) -> str:
+    """'5 minutes ago' for a UTC timestamp."""
+    if moment is None:
+        return "never"
+    seconds = int(((now or datetime.now(UTC).replace(tzinfo=None)) - moment).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''} ago"
+    return "just now"
+
+
+def first_demo_sync(settings: Settings) -> None:
+    """On a fresh demo set-up (nothing ever synced), load the demo data once by itself."""
+    if settings.source_name != "demo":
+        return
+    try:
+        status = health.sync_status(settings.db_path, lock_timeout=settings.lock_timeout)
+        if status.last_run_at is None:
+            with st.spinner("Loading the demo data…"):
+                run_sync(settings, "demo")
+    except SalesError as exc:
+        st.error(str(exc))
+
+
+def page_start() -> tuple[Settings, health.SyncStatus]:
+    """What every page begins with: the settings, the sidebar, the source banner and the status.
+
+    Drawn by each page rather than by app.py, so that the page's script owns every element
+    (AppTest drops elements drawn by the router script on reruns after a page switch).
+    """
+    settings = settings_or_stop()
+    sidebar(settings)
+    source_banner(settings)
+    try:
+        status = health.sync_status(settings.db_path, lock_timeout=settings.lock_timeout)
+    except SalesError as exc:
+        st.error(str(exc))
+        st.stop()
+        raise
+    return settings, status
+
+
+def source_banner(settings: Settings) -> None:
+    """Say on every page where the data comes from."""
+    if settings.airtable_configured:
+        st.caption(f"Source: AirTable base `{settings.base_id}`")
+    else:
+        st.info(
+            "**Demo data.** No AirTable settings were found, so the app shows its embedded "
+            "sample data. Set `AIRTABLE_API_KEY` and `AIRTABLE_BASE_ID` (see the README) to use "
+            "your base."
+        )
+
+
+def sidebar(settings: Settings) -> None:
+    """Freshness and the Sync now button, with progress and the outcome."""
+    with st.sidebar:
+        st.markdown("### Data")
+        label = "AirTable" if settings.airtable_configured else "demo data"
+        if st.button(f"Sync now from {label}", key="sync_now", width="stretch"):
+            with st.status(f"Syncing from {label}…", expanded=True) as box:
+
+                def progress(message: str) -> None:
+                    box.update(label=message)
+
+                try:
+                    result = run_sync(settings, progress=progress)
+                except SyncError as exc:
+                    box.update(label="Sync failed", state="error")
+                    st.error(str(exc))
+                else:
+                    counts = ", ".join(f"{n:,} {t}" for t, n in result.counts.items())
+                    box.update(label="Sync complete", state="complete", expanded=False)
+                    st.success(
+                        f"Loaded {counts}. {result.rejected} quarantined, "
+                        f"{result.warnings} warnings."
+                    )
+        try:
+            status = health.sync_status(settings.db_path, lock_timeout=settings.lock_timeout)
+        except SalesError as exc:
+            st.warning(str(exc))
+            return
+        if status.last_ok_at is not None:
+            st.caption(
+                f"Last sync {ago(status.last_ok_at)} "
+                f"({status.last_ok_at:%Y-%m-%d %H:%M} UTC, {status.last_ok_source})"
+            )
+        else:
+            st.caption("Not synced yet.")

@@ -1,0 +1,75 @@
+"""Data health: the records the last sync quarantined or warned about, and the sync history."""
+
+import streamlit as st
+
+from pages import chrome
+from sales_core import health
+
+settings, status = chrome.page_start()
+
+st.title("Data health")
+st.markdown(
+    "Each sync checks every record. A **rejected** record could not be read (a required field "
+    "is empty, or a field holds a formula error or a value of the wrong type): it is not loaded, "
+    "and its last good version, if any, stays. A **warning** marks a record that loaded but needs "
+    "a look (an unknown option, a link to a deleted record, a value billing needs)."
+)
+
+problems = health.quarantine(settings.db_path, lock_timeout=settings.lock_timeout)
+left, right = st.columns(2)
+left.metric("Quarantined records", f"{status.rejected:,}")
+right.metric("Warnings", f"{status.warnings:,}")
+
+if problems.empty:
+    st.success("The last sync found no problems." if status.has_data else "No sync yet.")
+else:
+    tables = sorted(problems["table_name"].unique())
+    chosen = st.multiselect("Tables", tables, default=tables)
+    severities = st.multiselect(
+        "Severity", ["rejected", "warning"], default=["rejected", "warning"]
+    )
+    shown = problems[problems["table_name"].isin(chosen) & problems["severity"].isin(severities)]
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "severity": "Severity",
+            "table_name": "Table",
+            "record_id": "Record id",
+            "field": "Field",
+            "problem": "Problem",
+            "raw_value": "Value received",
+        },
+    )
+    st.caption(f"{len(shown):,} of {len(problems):,} problems shown.")
+
+st.subheader("Sync history")
+runs = health.sync_history(settings.db_path, lock_timeout=settings.lock_timeout)
+if runs.empty:
+    st.info("No sync has run yet.")
+else:
+    st.dataframe(
+        runs,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "id": "Run",
+            "started_at": st.column_config.DatetimeColumn(
+                "Started (UTC)", format="YYYY-MM-DD HH:mm:ss"
+            ),
+            "finished_at": st.column_config.DatetimeColumn(
+                "Finished (UTC)", format="YYYY-MM-DD HH:mm:ss"
+            ),
+            "source": "Source",
+            "status": "Status",
+            "opportunities": "Opportunities",
+            "contracts": "Contracts",
+            "invoices": "Invoices",
+            "qualifications": "Assessments",
+            "rejected": "Quarantined",
+            "warnings": "Warnings",
+            "requests": "Requests",
+            "error": st.column_config.TextColumn("Error", width="large"),
+        },
+    )

@@ -1,0 +1,262 @@
+"""The AirTable boundary: the only module that imports pyairtable.
+
+AirTable allows 5 requests per second per base and answers a 429 with a 30-second penalty;
+pyairtable neither paces nor waits that long. So every request made here goes through a pacer
+shared by all clients of the same base, and a retry loop that knows AirTable's rules:
+
+- 429: wait the penalty (or `Retry-After`, if longer) and try again, up to `max_retries` times;
+- 5xx, a timeout or a refused connection: back off briefly and try again, up to `max_retries`;
+- 422 LIST_RECORDS_ITERATOR_NOT_AVAILABLE: the listing cursor expired; the table starts over once;
+- anything else (401, 403, 404, 422, a body that is not JSON): fail at once, in words.
+
+Messages never contain the token: it only travels in the Authorization header.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import requests
+from pyairtable import Api
+
+from sales_core.config import FieldMapping, Settings
+from sales_core.errors import AirtableError, CursorExpiredError
+
+PageCallback = Callable[[str, int], None]
+Sleep = Callable[[float], None]
+
+
+class Pacer:
+    """At most `rate` request starts per second, over any sliding window, across threads.
+
+    A small margin on the window absorbs the jitter between our clock and the server's, so that
+    a server counting requests per second never sees one too many.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        margin: float = 0.02,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        self.burst = max(1, int(rate))
+        self.window = self.burst / rate + margin
+        self._starts: deque[float] = deque(maxlen=self.burst)
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._sleep = sleep
+
+    def wait(self) -> None:
+        """Block until one more request may start, and count it as started."""
+        with self._lock:
+            now = self._clock()
+            if len(self._starts) == self.burst:
+                earliest = self._starts[0] + self.window
+                if now < earliest:
+                    self._sleep(earliest - now)
+                    now = self._clock()
+            self._starts.append(now)
+
+    def hold(self, seconds: float) -> None:
+        """Make every client of this base wait `seconds` (a 429 penalty) before its next start."""
+        with self._lock:
+            self._sleep(seconds)
+            self._starts.clear()
+
+
+_pacers: dict[tuple[str, str, float], Pacer] = {}
+_pacers_lock = threading.Lock()
+
+
+def pacer_for(endpoint_url: str, base_id: str, rate: float) -> Pacer:
+    """The one pacer of a base in this process (AirTable's limit is per base)."""
+    key = (endpoint_url, base_id, rate)
+    with _pacers_lock:
+        if key not in _pacers:
+            _pacers[key] = Pacer(rate)
+        return _pacers[key]
+
+
+def _describe(method: str, url: str) -> str:
+    """'GET Contracts': the table a request was about, without query strings."""
+    parts = [unquote(p) for p in urlparse(url).path.split("/") if p]
+    table = parts[2] if len(parts) > 2 else "the base"
+    return f"{method.upper()} {table}"
+
+
+def _error_type(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("type", ""))
+    return str(error or "")
+
+
+class PacedApi(Api):
+    """pyairtable's Api with pacing, AirTable-aware retries and errors in words."""
+
+    def __init__(self, settings: Settings, *, sleep: Sleep = time.sleep) -> None:
+        if not settings.api_key or not settings.base_id:
+            raise AirtableError("AirTable is not configured (AIRTABLE_API_KEY, AIRTABLE_BASE_ID).")
+        timeout = settings.request_timeout
+        super().__init__(
+            settings.api_key,
+            timeout=(min(timeout, 10.0), timeout),  # type: ignore[arg-type]  # floats work
+            retry_strategy=None,
+            endpoint_url=settings.endpoint_url,
+        )
+        self.settings = settings
+        self.pacer = pacer_for(
+            settings.endpoint_url, settings.base_id, settings.requests_per_second
+        )
+        self.request_count = 0
+        self.rate_limited_count = 0
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"<PacedApi {self.settings.endpoint_url}>"
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        fallback: tuple[str, str] | None = None,
+        options: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+    ) -> Any:
+        """One API call, paced and retried; raises AirtableError in words when it gives up."""
+        what = _describe(method, url)
+        settings = self.settings
+        tries = 0
+        while True:
+            tries += 1
+            self.pacer.wait()
+            self.request_count += 1
+            try:
+                return super().request(
+                    method, url, fallback=fallback, options=options, params=params, json=json
+                )
+            except requests.HTTPError as exc:
+                response = exc.response
+                status = response.status_code if response is not None else 0
+                if status == 429:
+                    self.rate_limited_count += 1
+                    if tries > settings.max_retries:
+                        raise AirtableError(
+                            f"AirTable kept answering 429 Too Many Requests to {what} after "
+                            f"{tries} tries; try again in a minute."
+                        ) from None
+                    wait = settings.rate_limit_penalty
+                    retry_after = (
+                        response.headers.get("Retry-After") if response is not None else None
+                    )
+                    if retry_after and retry_after.isdigit():
+                        wait = max(wait, float(retry_after))
+                    self.pacer.hold(wait)
+                    continue
+                if status >= 500:
+                    if tries > settings.max_retries:
+                        reason = response.reason if response is not None else ""
+                        raise AirtableError(
+                            f"AirTable answered {status} {reason} to {what} {tries} times in a "
+                            f"row; it may be having trouble, try again later."
+                        ) from None
+                    self._sleep(settings.retry_backoff * 2 ** (tries - 1))
+                    continue
+                raise self._refusal(status, what, response) from None
+            except requests.Timeout:
+                if tries > settings.max_retries:
+                    raise AirtableError(
+                        f"AirTable did not answer {what} within {settings.request_timeout:g} s, "
+                        f"{tries} times in a row."
+                    ) from None
+                self._sleep(settings.retry_backoff * 2 ** (tries - 1))
+            except requests.ConnectionError:
+                if tries > settings.max_retries:
+                    raise AirtableError(
+                        f"Could not connect to AirTable at {settings.endpoint_url} ({what}); "
+                        f"check the network or AIRTABLE_ENDPOINT_URL."
+                    ) from None
+                self._sleep(settings.retry_backoff * 2 ** (tries - 1))
+            except ValueError:
+                raise AirtableError(
+                    f"AirTable sent a response to {what} that is not valid JSON."
+                ) from None
+
+    def _refusal(self, status: int, what: str, response: requests.Response | None) -> AirtableError:
+        kind = _error_type(response) if response is not None else ""
+        base = self.settings.base_id
+        if status == 422 and kind == "LIST_RECORDS_ITERATOR_NOT_AVAILABLE":
+            return CursorExpiredError(f"AirTable's listing cursor expired during {what}.")
+        if status == 401:
+            return AirtableError(
+                "AirTable did not accept the token (401 Unauthorized): check AIRTABLE_API_KEY."
+            )
+        if status == 403:
+            return AirtableError(
+                f"The token may not do {what} in base {base} (403 Forbidden): check the token's "
+                f"scopes and its access to the base."
+            )
+        if status == 404:
+            return AirtableError(
+                f"AirTable found no such base or table for {what} (404): check AIRTABLE_BASE_ID "
+                f"({base}) and the table names in the mapping file."
+            )
+        detail = f" ({kind})" if kind else ""
+        return AirtableError(f"AirTable refused {what} with {status}{detail}.")
+
+
+class AirtableSource:
+    """Reads whole tables of the configured base, page by page."""
+
+    name = "airtable"
+
+    def __init__(self, settings: Settings, *, sleep: Sleep = time.sleep) -> None:
+        self.settings = settings
+        self.mapping: FieldMapping = settings.mapping
+        self.api = PacedApi(settings, sleep=sleep)
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests made so far, retries included."""
+        return self.api.request_count
+
+    def fetch_table(
+        self, table_key: str, on_page: PageCallback | None = None
+    ) -> list[dict[str, Any]]:
+        """Every record of one table; an expired cursor restarts the table once."""
+        assert self.settings.base_id is not None
+        table_name = self.mapping.table(table_key)
+        table = self.api.table(self.settings.base_id, table_name)
+        for attempt in (1, 2):
+            records: list[dict[str, Any]] = []
+            try:
+                for page in table.iterate(page_size=100):
+                    records.extend(dict(record) for record in page)
+                    if on_page is not None:
+                        on_page(table_key, len(records))
+            except CursorExpiredError:
+                if attempt == 2:
+                    raise AirtableError(
+                        f"AirTable's listing cursor for table '{table_name}' expired twice in a "
+                        f"row (422 LIST_RECORDS_ITERATOR_NOT_AVAILABLE); try again later."
+                    ) from None
+                continue
+            except (KeyError, TypeError, AttributeError):
+                raise AirtableError(
+                    f"AirTable sent an unexpected response for table '{table_name}' "
+                    f"(no list of records)."
+                ) from None
+            return records
+        raise AssertionError("unreachable")

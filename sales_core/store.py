@@ -1,0 +1,312 @@
+"""DuckDB: the schema and its migrations, short-lived connections, and the data version.
+
+DuckDB lets one process at a time open a file, so nothing here keeps a connection: every read
+or write opens one, does its work and closes it. When another process holds the file we retry
+for a few seconds, then say so in words (`StoreBusyError`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from sales_core.config import CRITERIA, criterion_attr
+from sales_core.errors import StoreBusyError
+
+Connection = duckdb.DuckDBPyConnection
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a current table: its SQL type and the Arrow type used to load it."""
+
+    name: str
+    sql: str
+    arrow: pa.DataType
+
+
+def _text(name: str) -> Column:
+    return Column(name, "VARCHAR", pa.string())
+
+
+def _date(name: str) -> Column:
+    return Column(name, "DATE", pa.date32())
+
+
+def _money(name: str) -> Column:
+    return Column(name, "DECIMAL(18, 2)", pa.decimal128(18, 2))
+
+
+def _int(name: str) -> Column:
+    return Column(name, "INTEGER", pa.int32())
+
+
+def _links(name: str) -> Column:
+    return Column(name, "VARCHAR[]", pa.list_(pa.string()))
+
+
+_ID = Column("id", "VARCHAR PRIMARY KEY", pa.string())
+_CREATED = Column("created_time", "TIMESTAMP", pa.timestamp("us"))
+
+# The current tables: one row per record that passed validation in the latest sync.
+TABLE_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "opportunities": (
+        _ID,
+        Column("name", "VARCHAR NOT NULL", pa.string()),
+        _text("organization"),
+        _text("stage"),
+        _money("value"),
+        _text("currency"),
+        _int("probability_rating"),
+        _date("expected_close"),
+        _date("target_start"),
+        _date("target_end"),
+        _text("category"),
+        _text("owner_name"),
+        _text("owner_email"),
+        _date("last_activity"),
+        _text("lost_reason"),
+        _CREATED,
+    ),
+    "contracts": (
+        _ID,
+        Column("name", "VARCHAR NOT NULL", pa.string()),
+        _text("community"),
+        _links("opportunity_ids"),
+        _text("status"),
+        _date("start_date"),
+        _date("end_date"),
+        _text("billing_frequency"),
+        _money("monthly_fee"),
+        _money("amount"),
+        _text("currency"),
+        Column("css_pct", "DECIMAL(9, 6)", pa.decimal128(9, 6)),
+        _text("service_type"),
+        _int("payment_terms"),
+        _text("billing_email"),
+        _CREATED,
+    ),
+    "invoices": (
+        _ID,
+        _text("number"),
+        _text("invoice_key"),
+        _links("contract_ids"),
+        _text("contract_id"),  # the first linked contract, for joins
+        _date("period_start"),
+        _date("period_end"),
+        _date("issue_date"),
+        _date("due_date"),
+        _money("amount"),
+        _text("currency"),
+        _text("status"),
+        _date("paid_date"),
+        _text("type"),
+        _CREATED,
+    ),
+    "qualifications": (
+        _ID,
+        Column("assessment_key", "VARCHAR NOT NULL", pa.string()),
+        _links("opportunity_ids"),
+        _text("opportunity_id"),  # the first linked opportunity, for joins
+        _text("assessed_by"),
+        _date("assessed_on"),
+        *(_text(criterion_attr(c)) for c in CRITERIA),
+        *(_text(f"{criterion_attr(c)}_notes") for c in CRITERIA),
+        _int("score"),
+        _text("recommendation"),
+        _CREATED,
+    ),
+}
+
+
+def _create_table(name: str, columns: tuple[Column, ...]) -> str:
+    body = ",\n    ".join(f"{c.name} {c.sql}" for c in columns)
+    return f"CREATE TABLE {name} (\n    {body}\n)"
+
+
+def _migration_1(con: Connection) -> None:
+    """The current tables, sync runs, quarantine, opportunity history and meta."""
+    for name, columns in TABLE_COLUMNS.items():
+        con.execute(_create_table(name, columns))
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
+    con.execute("INSERT INTO meta VALUES ('data_version', '0')")
+    con.execute("CREATE SEQUENCE sync_run_ids START 1")
+    con.execute(
+        """
+        CREATE TABLE sync_runs (
+            id BIGINT PRIMARY KEY DEFAULT nextval('sync_run_ids'),
+            started_at TIMESTAMP NOT NULL,
+            finished_at TIMESTAMP NOT NULL,
+            source VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,      -- 'ok' or 'failed'
+            opportunities INTEGER,
+            contracts INTEGER,
+            invoices INTEGER,
+            qualifications INTEGER,
+            rejected INTEGER,
+            warnings INTEGER,
+            requests INTEGER,
+            error VARCHAR
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE quarantine (
+            sync_run_id BIGINT NOT NULL,
+            table_name VARCHAR NOT NULL,
+            record_id VARCHAR NOT NULL,
+            field VARCHAR NOT NULL,
+            problem VARCHAR NOT NULL,
+            raw_value VARCHAR,
+            severity VARCHAR NOT NULL     -- 'rejected' (not loaded) or 'warning' (loaded)
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE TABLE opportunity_history (
+            opportunity_id VARCHAR NOT NULL,
+            observed_at TIMESTAMP NOT NULL,
+            sync_run_id BIGINT NOT NULL,
+            change VARCHAR NOT NULL,      -- 'created', 'changed' or 'deleted'
+            name VARCHAR,
+            stage VARCHAR,
+            value DECIMAL(18, 2),
+            currency VARCHAR,
+            probability_rating INTEGER
+        )
+        """
+    )
+
+
+Migration = tuple[int, str, Callable[[Connection], None]]
+
+# Append only: a migration, once released, is never edited; add a new one instead.
+MIGRATIONS: list[Migration] = [
+    (1, "current tables, sync runs, quarantine, opportunity history", _migration_1),
+]
+
+_migrated: set[str] = set()
+_migrate_lock = threading.Lock()
+
+
+def migrate(con: Connection, migrations: list[Migration] | None = None) -> list[int]:
+    """Apply the migrations not yet recorded, each in one transaction with its record."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied: list[int] = []
+    for version, name, apply in migrations if migrations is not None else MIGRATIONS:
+        if version in done:
+            continue
+        con.begin()
+        try:
+            apply(con)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utcnow()])
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        applied.append(version)
+    return applied
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, without a timezone (the store's TIMESTAMP columns are UTC)."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def _is_lock_conflict(exc: duckdb.Error) -> bool:
+    text = str(exc)
+    return "lock" in text.lower() or "Conflicting lock" in text
+
+
+@contextmanager
+def connect(db_path: Path | str, *, lock_timeout: float = 10.0) -> Iterator[Connection]:
+    """Open the store for one short piece of work, migrating it on first use in this process.
+
+    A file locked by another process is retried for up to `lock_timeout` seconds, then reported
+    as `StoreBusyError`. The connection is always closed on the way out.
+    """
+    path = Path(db_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + lock_timeout
+    delay = 0.02
+    while True:
+        try:
+            con = duckdb.connect(str(path))
+            break
+        except duckdb.IOException as exc:
+            if not _is_lock_conflict(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise StoreBusyError(
+                    f"The database {path} is in use by another process (a sync or an invoice "
+                    f"run?) and stayed locked for {lock_timeout:g} s. Try again in a moment."
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+    try:
+        key = str(path.resolve())
+        if key not in _migrated:
+            with _migrate_lock:
+                migrate(con)
+                _migrated.add(key)
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def transaction(con: Connection) -> Iterator[Connection]:
+    """One write transaction: committed when the block ends, rolled back on any error."""
+    con.begin()
+    try:
+        yield con
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def bump_data_version(con: Connection) -> int:
+    """Mark that the data changed (inside the caller's transaction); returns the new version."""
+    row = con.execute(
+        "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
+        "WHERE key = 'data_version' RETURNING value"
+    ).fetchall()
+    return int(row[0][0])
+
+
+def data_version(db_path: Path | str, *, lock_timeout: float = 10.0) -> int:
+    """A number that changes whenever the data changes: the key for caching query results."""
+    with connect(db_path, lock_timeout=lock_timeout) as con:
+        row = con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchall()
+    return int(row[0][0])
+
+
+def arrow_table(table: str, rows: list[dict[str, Any]]) -> pa.Table:
+    """Rows (column name -> Python value) as an Arrow table with the store's exact types."""
+    columns = TABLE_COLUMNS[table]
+    schema = pa.schema([pa.field(c.name, c.arrow) for c in columns])
+    data = {c.name: [row.get(c.name) for row in rows] for c in columns}
+    return pa.Table.from_pydict(data, schema=schema)
+
+
+def query(con: Connection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    """Run a read query with bound parameters; rows as dicts."""
+    result = con.execute(sql, params or [])
+    names = [d[0] for d in result.description or []]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]

@@ -1,0 +1,386 @@
+"""The sync: source -> validated rows -> one write transaction.
+
+1. Fetch every table (AirTable or the demo files) completely; no database connection is open
+   meanwhile, so the app and a cron sync never wait on each other for long.
+2. Validate: each record becomes a model or is rejected; problems go to the quarantine table.
+3. Write everything in one transaction: the current tables, the opportunity history (a row when
+   a sync sees an opportunity appear, change or disappear), the quarantine and the sync run.
+
+A failure anywhere before the commit leaves the previous data exactly as it was; the failed run
+is recorded with its reason in words. A record that is rejected keeps its previous good version
+in the current tables until it is fixed, so one bad edit in AirTable loses nothing here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import duckdb
+import pyarrow as pa
+
+from sales_core import store
+from sales_core.airtable import AirtableSource, PageCallback
+from sales_core.config import CRITERIA, TABLE_KEYS, FieldMapping, Settings, criterion_attr
+from sales_core.demo import DemoSource
+from sales_core.errors import SalesError, StoreBusyError, SyncError
+from sales_core.models import Contract, Entity, Invoice, Problem, Qualification
+from sales_core.records import parse_record
+
+Progress = Callable[[str], None]
+
+# Which link fields point at which table, for the dangling-link check.
+LINKS: dict[str, tuple[str, str]] = {
+    "contracts": ("opportunity_ids", "opportunities"),
+    "invoices": ("contract_ids", "contracts"),
+    "qualifications": ("opportunity_ids", "opportunities"),
+}
+
+
+# One sync at a time per process: two sessions of the app pressing "Sync now" together would
+# otherwise both replace the same tables and one would fail on a write conflict.
+_sync_lock = threading.Lock()
+
+
+class Source(Protocol):
+    """Where records come from: AirTable or the demo files."""
+
+    name: str
+    mapping: FieldMapping
+
+    @property
+    def request_count(self) -> int: ...
+
+    def fetch_table(
+        self, table_key: str, on_page: PageCallback | None = None
+    ) -> list[dict[str, Any]]: ...
+
+
+@dataclass
+class Validated:
+    """The outcome of validating every fetched table."""
+
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    rejected_ids: dict[str, list[str]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        """How many records were not loaded."""
+        return sum(len(ids) for ids in self.rejected_ids.values())
+
+    @property
+    def warnings(self) -> int:
+        """How many problems were only warnings (the record loaded)."""
+        return sum(1 for p in self.problems if p.severity == "warning")
+
+
+@dataclass
+class SyncResult:
+    """What one sync did; `to_json()` is what `sales-core sync --json` prints."""
+
+    run_id: int | None
+    source: str
+    status: str
+    started_at: datetime
+    finished_at: datetime
+    counts: dict[str, int] = field(default_factory=dict)
+    rejected: int = 0
+    warnings: int = 0
+    requests: int = 0
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        data = asdict(self)
+        data["started_at"] = self.started_at.isoformat() + "Z"
+        data["finished_at"] = self.finished_at.isoformat() + "Z"
+        data["seconds"] = round((self.finished_at - self.started_at).total_seconds(), 3)
+        return data
+
+
+def make_source(settings: Settings, name: str | None = None) -> Source:
+    """The source to read: 'airtable', 'demo', or None for AirTable when configured, else demo."""
+    name = name or settings.source_name
+    if name == "demo":
+        return DemoSource(settings.demo_dir)
+    if name == "airtable":
+        if not settings.airtable_configured:
+            raise SyncError(
+                "AirTable is not configured: set AIRTABLE_API_KEY and AIRTABLE_BASE_ID "
+                "(environment or [airtable] in .streamlit/secrets.toml)."
+            )
+        return AirtableSource(settings)
+    raise SyncError(f"Unknown source '{name}': use 'airtable' or 'demo'.")
+
+
+def _row(table_key: str, entity: Entity) -> dict[str, Any]:
+    """A validated model as a row of the store's current table."""
+    if isinstance(entity, Qualification):
+        row = entity.model_dump(exclude={"answers", "notes"})
+        for criterion in CRITERIA:
+            attr = criterion_attr(criterion)
+            row[attr] = entity.answers.get(criterion)
+            row[f"{attr}_notes"] = entity.notes.get(criterion)
+        row["opportunity_ids"] = list(entity.opportunity_ids)
+        row["opportunity_id"] = entity.opportunity_ids[0] if entity.opportunity_ids else None
+        return row
+    row = entity.model_dump()
+    if isinstance(entity, Contract):
+        row["opportunity_ids"] = list(entity.opportunity_ids)
+    elif isinstance(entity, Invoice):
+        row["contract_ids"] = list(entity.contract_ids)
+        row["contract_id"] = entity.contract_ids[0] if entity.contract_ids else None
+    return row
+
+
+def validate(raw: dict[str, list[dict[str, Any]]], mapping: FieldMapping) -> Validated:
+    """Every fetched record -> a store row or a rejection, and the problems found."""
+    out = Validated()
+    entities: dict[str, list[Entity]] = {}
+    for table_key in TABLE_KEYS:
+        seen: set[str] = set()
+        entities[table_key] = []
+        out.rejected_ids[table_key] = []
+        for record in raw.get(table_key, []):
+            entity, problems = parse_record(table_key, record, mapping)
+            out.problems.extend(problems)
+            if entity is None:
+                if problems and problems[0].record_id != "(none)":
+                    out.rejected_ids[table_key].append(problems[0].record_id)
+                continue
+            if entity.id in seen:
+                out.problems.append(
+                    Problem(
+                        table=table_key,
+                        record_id=entity.id,
+                        field="id",
+                        problem="the same record id came twice; kept the first",
+                    )
+                )
+                continue
+            seen.add(entity.id)
+            entities[table_key].append(entity)
+
+    fetched_ids = {
+        table_key: {r.get("id") for r in raw.get(table_key, []) if isinstance(r, dict)}
+        for table_key in TABLE_KEYS
+    }
+    for table_key, (attr, target) in LINKS.items():
+        field_name = mapping.field_name(table_key, attr)
+        for entity in entities[table_key]:
+            missing = [i for i in getattr(entity, attr) if i not in fetched_ids[target]]
+            if missing:
+                out.problems.append(
+                    Problem(
+                        table=table_key,
+                        record_id=entity.id,
+                        field=field_name,
+                        problem=f"links to {len(missing)} record(s) that do not exist in "
+                        f"{mapping.table(target)}",
+                        raw_value=", ".join(missing),
+                        severity="warning",
+                    )
+                )
+    out.rows = {k: [_row(k, e) for e in v] for k, v in entities.items()}
+    return out
+
+
+def fetch_all(source: Source, progress: Progress | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Every record of every table, complete, before anything is written."""
+    raw: dict[str, list[dict[str, Any]]] = {}
+
+    def on_page(table_key: str, count: int) -> None:
+        if progress is not None:
+            progress(f"Reading {source.mapping.table(table_key)}: {count:,} records")
+
+    for table_key in TABLE_KEYS:
+        if progress is not None:
+            progress(f"Reading {source.mapping.table(table_key)}…")
+        raw[table_key] = source.fetch_table(table_key, on_page)
+    return raw
+
+
+_QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("table_name", pa.string()),
+        ("record_id", pa.string()),
+        ("field", pa.string()),
+        ("problem", pa.string()),
+        ("raw_value", pa.string()),
+        ("severity", pa.string()),
+    ]
+)
+
+_HISTORY_CHANGED = """
+INSERT INTO opportunity_history
+SELECT s.id, $now, $run, CASE WHEN o.id IS NULL THEN 'created' ELSE 'changed' END,
+       s.name, s.stage, s.value, s.currency, s.probability_rating
+FROM staged AS s LEFT JOIN opportunities AS o ON o.id = s.id
+WHERE o.id IS NULL
+   OR o.stage IS DISTINCT FROM s.stage
+   OR o.value IS DISTINCT FROM s.value
+   OR o.currency IS DISTINCT FROM s.currency
+   OR o.probability_rating IS DISTINCT FROM s.probability_rating
+"""
+
+_HISTORY_DELETED = """
+INSERT INTO opportunity_history
+SELECT o.id, $now, $run, 'deleted', o.name, o.stage, o.value, o.currency, o.probability_rating
+FROM opportunities AS o
+WHERE o.id NOT IN (SELECT id FROM staged) AND o.id NOT IN (SELECT id FROM kept)
+"""
+
+
+def load(
+    con: store.Connection,
+    validated: Validated,
+    *,
+    source: str,
+    started_at: datetime,
+    requests: int,
+) -> int:
+    """Write one validated sync in the caller's transaction; returns the sync run's id."""
+    now = store.utcnow()
+    counts = {k: len(v) for k, v in validated.rows.items()}
+    run_id = int(
+        con.execute(
+            "INSERT INTO sync_runs (started_at, finished_at, source, status, opportunities, "
+            "contracts, invoices, qualifications, rejected, warnings, requests) "
+            "VALUES (?, ?, ?, 'ok', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            [
+                started_at,
+                now,
+                source,
+                counts["opportunities"],
+                counts["contracts"],
+                counts["invoices"],
+                counts["qualifications"],
+                validated.rejected,
+                validated.warnings,
+                requests,
+            ],
+        ).fetchall()[0][0]
+    )
+    for table_key in TABLE_KEYS:
+        staged = store.arrow_table(table_key, validated.rows[table_key])
+        kept = pa.table({"id": pa.array(validated.rejected_ids[table_key], pa.string())})
+        con.register("staged", staged)
+        con.register("kept", kept)
+        try:
+            if table_key == "opportunities":
+                params = {"now": now, "run": run_id}
+                con.execute(_HISTORY_CHANGED, params)
+                con.execute(_HISTORY_DELETED, params)
+            # Rejected records keep their last good version until they are fixed.
+            con.execute(f"DELETE FROM {table_key} WHERE id NOT IN (SELECT id FROM kept)")
+            con.execute(f"INSERT INTO {table_key} SELECT * FROM staged")
+        finally:
+            con.unregister("staged")
+            con.unregister("kept")
+    problems = pa.Table.from_pylist(
+        [p.model_dump(exclude={"table"}) | {"table_name": p.table} for p in validated.problems],
+        schema=_QUARANTINE_SCHEMA,
+    )
+    con.register("problems", problems)
+    try:
+        con.execute(
+            "INSERT INTO quarantine SELECT ?, table_name, record_id, field, problem, raw_value, "
+            "severity FROM problems",
+            [run_id],
+        )
+    finally:
+        con.unregister("problems")
+    store.bump_data_version(con)
+    return run_id
+
+
+def _record_failure(
+    settings: Settings, source: str, started_at: datetime, requests: int, error: str
+) -> int | None:
+    try:
+        with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
+            rows = con.execute(
+                "INSERT INTO sync_runs (started_at, finished_at, source, status, requests, error) "
+                "VALUES (?, ?, ?, 'failed', ?, ?) RETURNING id",
+                [started_at, store.utcnow(), source, requests, error],
+            ).fetchall()
+            return int(rows[0][0])
+    except SalesError:
+        return None
+
+
+def run_sync(
+    settings: Settings,
+    source: Source | str | None = None,
+    progress: Progress | None = None,
+) -> SyncResult:
+    """Copy the source into the store in one transaction, or change nothing and say why.
+
+    Returns the result of a successful sync; raises SyncError (after recording the failed run)
+    when anything went wrong. The previous data is then exactly as it was.
+    """
+    if not _sync_lock.acquire(blocking=False):
+        raise SyncError("Another sync is already running; wait for it to finish.")
+    try:
+        return _run_sync(settings, source, progress)
+    finally:
+        _sync_lock.release()
+
+
+def _run_sync(
+    settings: Settings, source: Source | str | None, progress: Progress | None
+) -> SyncResult:
+    started_at = store.utcnow()
+    src: Source | None = None
+    source_name = source if isinstance(source, str) else (source.name if source else None)
+    try:
+        src = (
+            source
+            if source is not None and not isinstance(source, str)
+            else make_source(settings, source if isinstance(source, str) else None)
+        )
+        source_name = src.name
+        raw = fetch_all(src, progress)
+        if progress is not None:
+            progress("Checking the records…")
+        validated = validate(raw, src.mapping)
+        if progress is not None:
+            progress("Writing to the local database…")
+        with (
+            store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con,
+            store.transaction(con),
+        ):
+            run_id = load(
+                con, validated, source=src.name, started_at=started_at, requests=src.request_count
+            )
+    except Exception as exc:
+        if isinstance(exc, SalesError):
+            message = str(exc)
+        elif isinstance(exc, duckdb.TransactionException):
+            message = "Another write to the local database happened at the same time; try again."
+        else:
+            message = f"Unexpected error {type(exc).__name__}: {str(exc)[:300]}"
+        requests = src.request_count if src is not None else 0
+        name = source_name or settings.source_name
+        if isinstance(exc, StoreBusyError):
+            message += " Nothing was written."
+        _record_failure(settings, name, started_at, requests, message)
+        raise SyncError(
+            f"Sync from {name} failed: {message} The previous data is unchanged."
+        ) from exc
+    finished = store.utcnow()
+    return SyncResult(
+        run_id=run_id,
+        source=src.name,
+        status="ok",
+        started_at=started_at,
+        finished_at=finished,
+        counts={k: len(v) for k, v in validated.rows.items()},
+        rejected=validated.rejected,
+        warnings=validated.warnings,
+        requests=src.request_count,
+    )

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from sales_core import store
+from sales_core.errors import StoreBusyError
+
+
+def test_migrations_recorded_and_applied_once(db_path: Path) -> None:
+    with store.connect(db_path) as con:
+        versions = con.execute("SELECT version FROM schema_migrations").fetchall()
+        assert versions == [(m[0],) for m in store.MIGRATIONS]
+        assert store.migrate(con) == []  # nothing left to do
+        tables = {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
+    assert {
+        "opportunities",
+        "contracts",
+        "invoices",
+        "qualifications",
+        "sync_runs",
+        "quarantine",
+        "opportunity_history",
+        "meta",
+        "schema_migrations",
+    } <= tables
+
+
+def test_new_migration_runs_in_its_own_transaction(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "m.duckdb"))
+    try:
+        store.migrate(con)
+
+        def broken(c: duckdb.DuckDBPyConnection) -> None:
+            c.execute("CREATE TABLE half_done (x INTEGER)")
+            raise RuntimeError("boom")
+
+        with pytest.raises(RuntimeError):
+            store.migrate(con, [*store.MIGRATIONS, (2, "broken", broken)])
+        tables = {
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
+        assert "half_done" not in tables
+        assert con.execute("SELECT max(version) FROM schema_migrations").fetchall() == [(1,)]
+
+        def good(c: duckdb.DuckDBPyConnection) -> None:
+            c.execute("CREATE TABLE extra (x INTEGER)")
+
+        assert store.migrate(con, [*store.MIGRATIONS, (2, "good", good)]) == [2]
+        assert store.migrate(con, [*store.MIGRATIONS, (2, "good", good)]) == []
+    finally:
+        con.close()
+
+
+def test_data_version_bumps_in_a_transaction(db_path: Path) -> None:
+    before = store.data_version(db_path)
+    with store.connect(db_path) as con, store.transaction(con):
+        store.bump_data_version(con)
+    assert store.data_version(db_path) == before + 1
+    with pytest.raises(RuntimeError), store.connect(db_path) as con, store.transaction(con):
+        store.bump_data_version(con)
+        raise RuntimeError("rolled back")
+    assert store.data_version(db_path) == before + 1
+
+
+HOLDER = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+def test_lock_held_by_another_process__waits_then_says_so(db_path: Path) -> None:
+    store.data_version(db_path)  # create and migrate the file
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db_path), "30"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        started = time.monotonic()
+        with pytest.raises(StoreBusyError) as exc:
+            store.data_version(db_path, lock_timeout=0.5)
+        assert time.monotonic() - started >= 0.5
+        assert "in use by another process" in str(exc.value)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_lock_released_soon__the_reader_gets_in(db_path: Path) -> None:
+    store.data_version(db_path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db_path), "0.5"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        assert store.data_version(db_path, lock_timeout=10) >= 0
+    finally:
+        holder.wait()
