@@ -13,6 +13,7 @@ from typing import Any
 
 from sales_core.airtable import PageCallback
 from sales_core.config import FieldMapping
+from sales_core.demogen import main as generator_main
 from sales_core.errors import SyncError
 
 
@@ -46,10 +47,8 @@ class DemoSource:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m sales_core.demo`: the generator's command line."""
-    from sales_core import demogen
-
-    return int(demogen.main(argv))
+    """`python -m sales_core.demo`: the generator's command line (see demogen.py)."""
+    return generator_main(argv)
 
 
 if __name__ == "__main__":
