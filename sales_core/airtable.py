@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -260,3 +260,51 @@ class AirtableSource:
                 ) from None
             return records
         raise AssertionError("unreachable")
+
+    def upsert_by_key(
+        self,
+        table_key: str,
+        records: Sequence[Mapping[str, Any]],
+        key_attr: str,
+        on_chunk: Callable[[dict[str, str]], None] | None = None,
+    ) -> dict[str, str]:
+        """Create or update records matched on one key field, 10 per request (AirTable's limit).
+
+        `records` are field dicts keyed by the product's attribute names (mapped here to the
+        base's field names). Returns key -> AirTable record id. Each chunk is an upsert on the
+        key, so sending a chunk again after a failure never makes a second row. `on_chunk`
+        hears of every chunk that AirTable confirmed, so the caller can record progress even
+        when a later chunk fails (then AirtableError is raised).
+        """
+        assert self.settings.base_id is not None
+        names = self.mapping.fields[table_key]
+        key_field = names[key_attr]
+        table = self.api.table(self.settings.base_id, self.mapping.table(table_key))
+        written: dict[str, str] = {}
+        rows = [{"fields": {names[k]: v for k, v in r.items()}} for r in records]
+        for start in range(0, len(rows), 10):
+            chunk = rows[start : start + 10]
+            result = table.batch_upsert(chunk, key_fields=[key_field])
+            confirmed = {
+                str(record["fields"].get(key_field)): record["id"] for record in result["records"]
+            }
+            written.update(confirmed)
+            if on_chunk is not None:
+                on_chunk(confirmed)
+        return written
+
+    def ids_by_key(self, table_key: str, key_attr: str) -> dict[str, list[str]]:
+        """Key -> the ids of every record holding it, reading only the key field.
+
+        Used to reconcile after a crash between an AirTable write and the local update.
+        """
+        assert self.settings.base_id is not None
+        key_field = self.mapping.field_name(table_key, key_attr)
+        table = self.api.table(self.settings.base_id, self.mapping.table(table_key))
+        found: dict[str, list[str]] = {}
+        for page in table.iterate(page_size=100, fields=[key_field]):
+            for record in page:
+                key = record["fields"].get(key_field)
+                if isinstance(key, str) and key:
+                    found.setdefault(key, []).append(record["id"])
+        return found

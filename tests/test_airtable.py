@@ -1,0 +1,88 @@
+"""The AirTable boundary: pacing, and writes keyed on an idempotency key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sales_core.airtable import AirtableSource, Pacer
+from sales_core.config import load_settings
+from sales_core.errors import AirtableError
+from tests.fake_airtable import FakeAirtable
+
+TOKEN = "test-token-0123456789"
+BASE = "appTESTBASE000001"
+
+
+def test_pacer__at_most_rate_starts_in_any_window() -> None:
+    now = [0.0]
+    starts: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    pacer = Pacer(5, clock=lambda: now[0], sleep=sleep)
+    for _ in range(23):
+        pacer.wait()
+        starts.append(now[0])
+    assert starts[:5] == [0.0] * 5
+    for i in range(len(starts) - 5):
+        assert starts[i + 5] - starts[i] >= 1.0
+    assert starts[-1] < 23 / 5 + 0.1  # and no slower than it must be
+
+
+@pytest.fixture
+def base(tmp_path: Path) -> Any:
+    with FakeAirtable(token=TOKEN, base_id=BASE) as server:
+        server.set_records("Invoices", [])
+        settings = load_settings(
+            {
+                "AIRTABLE_API_KEY": TOKEN,
+                "AIRTABLE_BASE_ID": BASE,
+                "AIRTABLE_ENDPOINT_URL": server.endpoint_url,
+                "AIRTABLE_REQUESTS_PER_SECOND": "100",
+                "AIRTABLE_RETRY_BACKOFF": "0.01",
+                "AIRTABLE_MAX_RETRIES": "1",
+            },
+            tmp_path / "none.toml",
+        )
+        yield server, AirtableSource(settings)
+
+
+def invoice(n: int) -> dict[str, Any]:
+    return {"invoice_key": f"recC/{n}", "number": f"INV-2026-{n:04d}", "amount": 10.5}
+
+
+def test_upsert_by_key__creates_then_updates_never_doubles(base: Any) -> None:
+    server, source = base
+    first = source.upsert_by_key("invoices", [invoice(n) for n in range(25)], "invoice_key")
+    assert len(first) == 25
+    again = source.upsert_by_key("invoices", [invoice(n) for n in range(25)], "invoice_key")
+    assert again == first
+    rows = server.records("Invoices")
+    assert len(rows) == 25
+    assert {r["fields"]["Invoice Key"] for r in rows} == {f"recC/{n}" for n in range(25)}
+    assert len(server.requests_for("Invoices", kind="write")) == 6  # 3 chunks of 10, twice
+
+
+def test_upsert_by_key__a_failed_chunk_reports_what_was_written(base: Any) -> None:
+    server, source = base
+    server.add_fault("Invoices", kind="write", on_request=2, status=500, times=None)
+    confirmed: dict[str, str] = {}
+    with pytest.raises(AirtableError, match="500"):
+        source.upsert_by_key(
+            "invoices", [invoice(n) for n in range(25)], "invoice_key", confirmed.update
+        )
+    assert sorted(confirmed) == sorted(f"recC/{n}" for n in range(10))
+    server.clear_faults()
+    source.upsert_by_key("invoices", [invoice(n) for n in range(25)], "invoice_key")
+    assert len(server.records("Invoices")) == 25
+
+
+def test_ids_by_key__reads_the_keys_back(base: Any) -> None:
+    _server, source = base
+    written = source.upsert_by_key("invoices", [invoice(n) for n in range(3)], "invoice_key")
+    found = source.ids_by_key("invoices", "invoice_key")
+    assert found == {key: [rid] for key, rid in written.items()}
