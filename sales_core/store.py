@@ -189,11 +189,66 @@ def _migration_1(con: Connection) -> None:
     )
 
 
+def _migration_2(con: Connection) -> None:
+    """Assessments saved here (MANIAC-T) and the latest assessment of each opportunity.
+
+    `assessments` is the local record of every save, never overwritten; `airtable_id` and
+    `pushed_at` stay NULL until the upsert into AirTable's Qualifications table succeeded.
+    `latest_assessment` merges them with the synced `qualifications` (a local row wins over the
+    synced copy of the same key) and keeps the newest per opportunity.
+    """
+    criteria = ",\n            ".join(
+        f"{criterion_attr(c)} VARCHAR NOT NULL, {criterion_attr(c)}_notes VARCHAR" for c in CRITERIA
+    )
+    con.execute(
+        f"""
+        CREATE TABLE assessments (
+            assessment_key VARCHAR PRIMARY KEY,
+            opportunity_id VARCHAR NOT NULL,
+            assessed_by VARCHAR NOT NULL,
+            assessed_on DATE NOT NULL,
+            saved_at TIMESTAMP NOT NULL,
+            {criteria},
+            score INTEGER NOT NULL,
+            recommendation VARCHAR NOT NULL,
+            airtable_id VARCHAR,
+            pushed_at TIMESTAMP,
+            push_error VARCHAR
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE VIEW latest_assessment AS
+        WITH every AS (
+            SELECT assessment_key, opportunity_id, assessed_by, assessed_on, score,
+                   recommendation, saved_at AS recorded_at, 'local' AS origin
+            FROM assessments
+            UNION ALL
+            SELECT q.assessment_key, q.opportunity_id, q.assessed_by, q.assessed_on, q.score,
+                   q.recommendation, q.created_time AS recorded_at, 'airtable' AS origin
+            FROM qualifications AS q
+            WHERE q.opportunity_id IS NOT NULL
+              AND q.assessment_key NOT IN (SELECT assessment_key FROM assessments)
+        )
+        SELECT * EXCLUDE (rank) FROM (
+            SELECT *, row_number() OVER (
+                PARTITION BY opportunity_id
+                ORDER BY assessed_on DESC NULLS LAST, recorded_at DESC NULLS LAST,
+                         assessment_key DESC
+            ) AS rank
+            FROM every
+        ) WHERE rank = 1
+        """
+    )
+
+
 Migration = tuple[int, str, Callable[[Connection], None]]
 
 # Append only: a migration, once released, is never edited; add a new one instead.
 MIGRATIONS: list[Migration] = [
     (1, "current tables, sync runs, quarantine, opportunity history", _migration_1),
+    (2, "local MANIAC-T assessments and the latest per opportunity", _migration_2),
 ]
 
 _migrated: set[str] = set()

@@ -33,6 +33,9 @@ def test_migrations_recorded_and_applied_once(db_path: Path) -> None:
     } <= tables
 
 
+NEXT = len(store.MIGRATIONS) + 1
+
+
 def test_new_migration_runs_in_its_own_transaction(tmp_path: Path) -> None:
     con = duckdb.connect(str(tmp_path / "m.duckdb"))
     try:
@@ -43,18 +46,18 @@ def test_new_migration_runs_in_its_own_transaction(tmp_path: Path) -> None:
             raise RuntimeError("boom")
 
         with pytest.raises(RuntimeError):
-            store.migrate(con, [*store.MIGRATIONS, (2, "broken", broken)])
+            store.migrate(con, [*store.MIGRATIONS, (NEXT, "broken", broken)])
         tables = {
             r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
         }
         assert "half_done" not in tables
-        assert con.execute("SELECT max(version) FROM schema_migrations").fetchall() == [(1,)]
+        assert con.execute("SELECT max(version) FROM schema_migrations").fetchall() == [(NEXT - 1,)]
 
         def good(c: duckdb.DuckDBPyConnection) -> None:
             c.execute("CREATE TABLE extra (x INTEGER)")
 
-        assert store.migrate(con, [*store.MIGRATIONS, (2, "good", good)]) == [2]
-        assert store.migrate(con, [*store.MIGRATIONS, (2, "good", good)]) == []
+        assert store.migrate(con, [*store.MIGRATIONS, (NEXT, "good", good)]) == [NEXT]
+        assert store.migrate(con, [*store.MIGRATIONS, (NEXT, "good", good)]) == []
     finally:
         con.close()
 
