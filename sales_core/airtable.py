@@ -18,6 +18,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -217,6 +219,21 @@ class PacedApi(Api):
         return AirtableError(f"AirTable refused {what} with {status}{detail}.")
 
 
+def to_json_value(value: object) -> object:
+    """A Python value as AirTable's JSON wants it: the boundary where Decimal becomes a number.
+
+    Amounts stay Decimal everywhere else; here a whole amount becomes an int and any other a
+    float, which holds every 2-decimal amount below 10^13 exactly as its shortest repr.
+    """
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
 class AirtableSource:
     """Reads whole tables of the configured base, page by page."""
 
@@ -281,7 +298,7 @@ class AirtableSource:
         key_field = names[key_attr]
         table = self.api.table(self.settings.base_id, self.mapping.table(table_key))
         written: dict[str, str] = {}
-        rows = [{"fields": {names[k]: v for k, v in r.items()}} for r in records]
+        rows = [{"fields": {names[k]: to_json_value(v) for k, v in r.items()}} for r in records]
         for start in range(0, len(rows), 10):
             chunk = rows[start : start + 10]
             result = table.batch_upsert(chunk, key_fields=[key_field])

@@ -7,12 +7,16 @@ exits 0; a failure prints one line saying why (to stderr) and exits 1; a wrong s
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from typing import Any
 
-from sales_core import health
+from sales_core import health, invoicing
+from sales_core.billing import BillingError, Month
 from sales_core.config import Settings, load_settings
 from sales_core.errors import ConfigError, SalesError
 from sales_core.sync import run_sync
@@ -62,6 +66,132 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _actor(args: argparse.Namespace) -> str:
+    """Who runs the command, for the audit log."""
+    return (
+        getattr(args, "actor", None)
+        or os.environ.get("SALES_OPERATOR")
+        or f"cli:{getpass.getuser()}"
+    )
+
+
+def _month_and_date(args: argparse.Namespace) -> tuple[Month, date | None]:
+    month = Month.parse(args.month)
+    issue_date = None
+    if args.issue_date:
+        try:
+            issue_date = date.fromisoformat(args.issue_date)
+        except ValueError:
+            raise BillingError(
+                f"--issue-date '{args.issue_date}' is not a date: write YYYY-MM-DD."
+            ) from None
+    return month, issue_date
+
+
+def _print_plan_text(data: dict[str, Any], numbered: bool) -> None:
+    invoices, skipped = data["invoices"], data["skipped"]
+    verb = "Made" if numbered else "Would make"
+    print(f"{verb} {len(invoices)} invoices for {data['month']} (issue date {data['issue_date']}).")
+    for inv in invoices:
+        number = f"{inv['invoice_number']}  " if numbered else ""
+        print(
+            f"  {number}{inv['contract_name']}: "
+            f"{inv['period_start']} – {inv['period_end']}  {inv['amount']} {inv['currency']}"
+        )
+    if skipped:
+        print(f"Skipped {len(skipped)} contracts:")
+        for item in skipped:
+            print(f"  {item['contract_name']} ({item['contract_id']}): {item['reason']}")
+
+
+def cmd_invoices_preview(args: argparse.Namespace, settings: Settings) -> int:
+    """Show what the run of a month would make, changing nothing."""
+    month, issue_date = _month_and_date(args)
+    data = invoicing.plan_json(invoicing.preview(settings, month, issue_date))
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        _print_plan_text(data, numbered=False)
+    return 0
+
+
+def cmd_invoices_generate(args: argparse.Namespace, settings: Settings) -> int:
+    """Make the month's invoices (numbers, PDFs) and push them to AirTable."""
+    month, issue_date = _month_and_date(args)
+    result = invoicing.generate(
+        settings, month, issue_date, actor=_actor(args), push=not args.no_push
+    )
+    data = result.to_json()
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        _print_plan_text(data, numbered=True)
+        if result.pdfs:
+            folder = next(iter(result.pdfs.values())).parent
+            print(f"PDFs in {folder}")
+    if result.push_error:
+        print(
+            f"sales-core: invoices kept, not yet in AirTable: {result.push_error}", file=sys.stderr
+        )
+    return 0
+
+
+def cmd_invoices_push(args: argparse.Namespace, settings: Settings) -> int:
+    """Send the invoices AirTable has not confirmed yet."""
+    from sales_core.writeback import push_pending
+
+    outcome = push_pending(settings, actor=_actor(args))
+    if args.json:
+        print(json.dumps(outcome.__dict__))
+    else:
+        print(f"Sent {outcome.pushed}; {outcome.pending} still pending.")
+    if outcome.error:
+        print(f"sales-core: push failed: {outcome.error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _add_invoice_commands(commands: Any) -> None:
+    invoices = commands.add_parser(
+        "invoices",
+        help="the monthly invoice run: preview, generate, push",
+        description="The monthly invoice run from the contracts (rules: billing.md).",
+    )
+    sub = invoices.add_subparsers(dest="invoice_command", required=True, metavar="ACTION")
+
+    def month_options(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--month", required=True, help="the run's month, YYYY-MM")
+        parser.add_argument("--issue-date", help="YYYY-MM-DD (default: the first day of the month)")
+        parser.add_argument("--json", action="store_true", help="print billing.md's JSON")
+
+    preview = sub.add_parser(
+        "preview",
+        help="show the invoices a month's run would make, and the skipped contracts",
+        description="Plan the run of a month without changing anything.",
+    )
+    month_options(preview)
+    preview.set_defaults(handler=cmd_invoices_preview)
+
+    generate = sub.add_parser(
+        "generate",
+        help="make a month's invoices: numbers, PDFs, push to AirTable",
+        description="Make the month's invoices. Running it again makes nothing new.",
+    )
+    month_options(generate)
+    generate.add_argument("--no-push", action="store_true", help="do not send to AirTable")
+    generate.add_argument("--as", dest="actor", help="who runs it, for the audit log")
+    generate.set_defaults(handler=cmd_invoices_generate)
+
+    push = sub.add_parser(
+        "push",
+        help="send the invoices AirTable has not confirmed yet",
+        description="Upsert every pending invoice into AirTable on its Invoice Key.",
+    )
+    push.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    push.add_argument("--as", dest="actor", help="who runs it, for the audit log")
+    push.set_defaults(handler=cmd_invoices_push)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command and its help."""
     parser = argparse.ArgumentParser(
@@ -93,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--json", action="store_true", help="print the status as JSON")
     status.set_defaults(handler=cmd_status)
+    _add_invoice_commands(commands)
     return parser
 
 
@@ -107,6 +238,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Command = args.handler
     try:
         return handler(args, settings)
-    except SalesError as exc:
+    except (SalesError, BillingError) as exc:
         print(f"sales-core: {exc}", file=sys.stderr)
         return 1

@@ -24,6 +24,14 @@ DEFAULT_DB = Path("data/sales.duckdb")
 DEFAULT_ENDPOINT = "https://api.airtable.com"
 DEFAULT_DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 
+DEFAULT_INVOICE_DIR = Path("data/invoices")
+DEFAULT_SELLER_NAME = "Managed Hubs Collaborative (demo seller)"
+DEFAULT_SELLER_ADDRESS = "c/o its fiscal sponsor\n1 Example Street, Suite 100\nSpringfield, USA"
+DEFAULT_PAYMENT_INSTRUCTIONS = (
+    "Pay by bank transfer to account 000-000-000 (demo). Quote the invoice number. "
+    "Set INVOICE_PAYMENT_INSTRUCTIONS for real instructions."
+)
+
 TABLE_KEYS = ("opportunities", "contracts", "invoices", "qualifications")
 
 # The default names follow the organisation's own AirTable bases (airtable-schema.md).
@@ -200,6 +208,10 @@ class Settings:
     stage_probability: dict[str, Decimal] = field(
         default_factory=lambda: dict(DEFAULT_STAGE_PROBABILITY)
     )
+    invoice_dir: Path = DEFAULT_INVOICE_DIR
+    seller_name: str = DEFAULT_SELLER_NAME
+    seller_address: str = DEFAULT_SELLER_ADDRESS
+    payment_instructions: str = DEFAULT_PAYMENT_INSTRUCTIONS
 
     @property
     def airtable_configured(self) -> bool:
@@ -246,6 +258,10 @@ SETTING_NAMES = (
     "AIRTABLE_MAX_RETRIES",
     "AIRTABLE_RETRY_BACKOFF",
     "SALES_LOCK_TIMEOUT",
+    "INVOICE_DIR",
+    "INVOICE_SELLER_NAME",
+    "INVOICE_SELLER_ADDRESS",
+    "INVOICE_PAYMENT_INSTRUCTIONS",
 )
 
 
@@ -265,10 +281,23 @@ def _read_secrets(path: Path) -> dict[str, Any]:
         found = re.search(r"line \d+", str(exc))
         where = f" ({found.group(0)})" if found else ""
         raise ConfigError(f"{path} is not valid TOML{where}; fix the file's syntax.") from None
-    section = data.get("airtable", {})
-    if not isinstance(section, dict):
-        raise ConfigError(f"[airtable] in {path} must be a section.")
-    return section
+    merged: dict[str, Any] = {}
+    for name in ("airtable", "invoicing"):
+        section = data.get(name, {})
+        if not isinstance(section, dict):
+            raise ConfigError(f"[{name}] in {path} must be a section.")
+        merged.update(section)
+    return merged
+
+
+def _raw_text(env: Mapping[str, str], secrets: Mapping[str, Any], name: str) -> str | None:
+    """A free-text setting, kept with its inner line breaks (an address has several lines)."""
+    raw = env.get(name) or secrets.get(name)
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise ConfigError(f"{name} must be text.")
+    return raw.replace("\\n", "\n").strip() or None
 
 
 def load_settings(
@@ -294,7 +323,7 @@ def load_settings(
     unknown = sorted(set(secrets) - set(SETTING_NAMES))
     if unknown:
         raise ConfigError(
-            f"Unknown setting {unknown[0]} in [airtable] of the secrets file; "
+            f"Unknown setting {unknown[0]} in the secrets file; "
             f"known settings: {', '.join(SETTING_NAMES)}."
         )
 
@@ -328,6 +357,11 @@ def load_settings(
         db_path=Path(get("SALES_DB") or DEFAULT_DB),
         mapping=load_mapping(Path(mapping_path) if mapping_path else None),
         demo_dir=Path(demo_dir) if demo_dir else DEFAULT_DEMO_DIR,
+        invoice_dir=Path(get("INVOICE_DIR") or DEFAULT_INVOICE_DIR),
+        seller_name=_raw_text(env, secrets, "INVOICE_SELLER_NAME") or DEFAULT_SELLER_NAME,
+        seller_address=_raw_text(env, secrets, "INVOICE_SELLER_ADDRESS") or DEFAULT_SELLER_ADDRESS,
+        payment_instructions=_raw_text(env, secrets, "INVOICE_PAYMENT_INSTRUCTIONS")
+        or DEFAULT_PAYMENT_INSTRUCTIONS,
     )
     overrides: dict[str, Any] = {}
     numeric: list[tuple[str, str, float]] = [

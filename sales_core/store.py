@@ -243,12 +243,70 @@ def _migration_2(con: Connection) -> None:
     )
 
 
+def _migration_3(con: Connection) -> None:
+    """The invoices generated here, and the audit log of who did what to them.
+
+    `generated_invoices` is the local ledger of the invoice run: the key and the number are
+    unique, rows are never deleted (a mistake is voided), and `push_state` tracks the write-back
+    to AirTable: 'pending' (not sent, or changed since), 'sending' (a push started and did not
+    report back: reconciled by reading the keys back) and 'pushed'.
+    """
+    con.execute(
+        """
+        CREATE TABLE generated_invoices (
+            invoice_key VARCHAR PRIMARY KEY,
+            number VARCHAR NOT NULL UNIQUE,
+            contract_id VARCHAR NOT NULL,
+            contract_name VARCHAR NOT NULL,
+            community VARCHAR NOT NULL,
+            billing_email VARCHAR,
+            period_start DATE NOT NULL,
+            period_end DATE NOT NULL,
+            days INTEGER NOT NULL,
+            amount DECIMAL(18, 2) NOT NULL,
+            currency VARCHAR NOT NULL,
+            issue_date DATE NOT NULL,
+            due_date DATE NOT NULL,
+            payment_terms INTEGER NOT NULL,
+            proration VARCHAR NOT NULL,
+            description VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            paid_date DATE,
+            void_reason VARCHAR,
+            run_month VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            push_state VARCHAR NOT NULL,
+            airtable_id VARCHAR,
+            pushed_at TIMESTAMP,
+            push_error VARCHAR
+        )
+        """
+    )
+    con.execute("CREATE SEQUENCE audit_ids START 1")
+    con.execute(
+        """
+        CREATE TABLE audit_log (
+            id BIGINT PRIMARY KEY DEFAULT nextval('audit_ids'),
+            logged_at TIMESTAMP NOT NULL,
+            actor VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,
+            month VARCHAR,
+            invoice_numbers VARCHAR[] NOT NULL,
+            detail VARCHAR
+        )
+        """
+    )
+
+
 Migration = tuple[int, str, Callable[[Connection], None]]
 
 # Append only: a migration, once released, is never edited; add a new one instead.
 MIGRATIONS: list[Migration] = [
     (1, "current tables, sync runs, quarantine, opportunity history", _migration_1),
     (2, "local MANIAC-T assessments and the latest per opportunity", _migration_2),
+    (3, "generated invoices and the audit log", _migration_3),
 ]
 
 _migrated: set[str] = set()
@@ -334,6 +392,13 @@ def transaction(con: Connection) -> Iterator[Connection]:
     except BaseException:
         con.rollback()
         raise
+
+
+@contextmanager
+def write_transaction(db_path: Path | str, *, lock_timeout: float = 10.0) -> Iterator[Connection]:
+    """A short connection holding one write transaction: committed at the end, or rolled back."""
+    with connect(db_path, lock_timeout=lock_timeout) as con, transaction(con):
+        yield con
 
 
 def bump_data_version(con: Connection) -> int:

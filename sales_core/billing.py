@@ -1,0 +1,375 @@
+"""The invoice run's plan: contracts + known invoices + month -> invoice drafts (pure, Decimal).
+
+The rules are those of specs/billing.md. Nothing here touches a database or a clock: the same
+inputs always give the same plan, so the worked examples are plain tests.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from sales_core.models import BILLING_FREQUENCIES, CURRENCY_MINOR_UNITS, Contract
+
+BILLED_STATUSES = ("Active", "Ended")
+NOT_BILLED_STATUSES = ("Draft", "Cancelled")
+
+# Allowed invoice state changes (billing.md): Draft -> Authorized -> Paid; Draft/Authorized -> Void.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "Draft": ("Authorized", "Void"),
+    "Authorized": ("Paid", "Void"),
+    "Paid": (),
+    "Void": (),
+}
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_NUMBER = re.compile(r"^INV-(\d{4})-(\d+)$")
+
+
+class BillingError(ValueError):
+    """A wrong month, date or state change; the message says what is wrong."""
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    """A calendar month, written YYYY-MM."""
+
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        """'2026-11' -> Month(2026, 11); anything else is a BillingError in words."""
+        found = _MONTH.match(text.strip())
+        if not found or not 1 <= int(found.group(2)) <= 12 or int(found.group(1)) < 1900:
+            raise BillingError(f"'{text}' is not a month: write it as YYYY-MM, e.g. 2026-11.")
+        return cls(int(found.group(1)), int(found.group(2)))
+
+    @classmethod
+    def of(cls, day: date) -> Month:
+        """The month a date falls in."""
+        return cls(day.year, day.month)
+
+    @property
+    def first(self) -> date:
+        """Its first day."""
+        return date(self.year, self.month, 1)
+
+    @property
+    def last(self) -> date:
+        """Its last day."""
+        return date(self.year, self.month, self.days)
+
+    @property
+    def days(self) -> int:
+        """How many days it has."""
+        return calendar.monthrange(self.year, self.month)[1]
+
+    def next(self) -> Month:
+        """The month after."""
+        return Month(self.year + self.month // 12, self.month % 12 + 1)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+@dataclass(frozen=True)
+class KnownInvoice:
+    """An invoice that already exists (synced from AirTable or generated here)."""
+
+    contract_id: str
+    period_start: date | None
+    period_end: date | None
+    status: str | None
+    number: str | None = None
+    invoice_key: str | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceDraft:
+    """One invoice the run will make: a contract, its service period and the exact amount."""
+
+    invoice_key: str
+    contract_id: str
+    contract_name: str
+    community: str
+    billing_email: str | None
+    period_start: date
+    period_end: date
+    days: int
+    amount: Decimal
+    currency: str
+    issue_date: date
+    due_date: date
+    proration: str
+    description: str
+    invoice_number: str | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A contract the run does not bill this month, and why."""
+
+    contract_id: str
+    contract_name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What run M would do: the drafts (numbered or not yet) and the skipped contracts."""
+
+    month: Month
+    issue_date: date
+    drafts: tuple[InvoiceDraft, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    totals: dict[str, Decimal] = field(default_factory=dict)
+
+
+def anniversary(start: date, years: int) -> date:
+    """The start's month and day `years` later; 29 February is 1 March in other years."""
+    year = start.year + years
+    if start.month == 2 and start.day == 29 and not calendar.isleap(year):
+        return date(year, 3, 1)
+    return date(year, start.month, start.day)
+
+
+def _quarter_of(month: Month) -> tuple[date, date]:
+    first_month = 3 * ((month.month - 1) // 3) + 1
+    first = date(month.year, first_month, 1)
+    last = Month(month.year, first_month + 2).last
+    return first, last
+
+
+def service_period(contract: Contract, month: Month) -> tuple[date, date] | None:
+    """The period run `month` bills for this contract, or None when no block begins in it.
+
+    The contract must have a Start Date and a known frequency (checked by the caller).
+    """
+    start = contract.start_date
+    assert start is not None
+    end = contract.end_date or date.max
+    frequency = contract.billing_frequency
+    block: tuple[date, date] | None = None
+    if frequency == "Upfront":
+        block = (start, end)
+    elif frequency == "Annual":
+        for years in (month.year - start.year - 1, month.year - start.year):
+            if years < 0:
+                continue
+            begins = anniversary(start, years)
+            if Month.of(begins) == month:
+                block = (begins, anniversary(start, years + 1) - timedelta(days=1))
+    elif frequency == "Quarterly":
+        block = _quarter_of(month)
+    else:  # Monthly
+        block = (month.first, month.last)
+    if block is None:
+        return None
+    period_start = max(block[0], start)
+    period_end = min(block[1], end)
+    if period_start > period_end or Month.of(period_start) != month:
+        return None
+    return period_start, period_end
+
+
+def _months_touched(start: date, end: date) -> Iterable[tuple[Month, int]]:
+    """(month, days of the period inside it) for each calendar month the period touches."""
+    month = Month.of(start)
+    while month.first <= end:
+        first = max(month.first, start)
+        last = min(month.last, end)
+        yield month, (last - first).days + 1
+        month = month.next()
+
+
+def round_half_up(value: Fraction, places: int) -> Decimal:
+    """An exact fraction rounded once to `places` decimals, halves away from zero."""
+    scaled = value * 10**places
+    whole, remainder = divmod(abs(scaled.numerator), scaled.denominator)
+    if 2 * remainder >= scaled.denominator:
+        whole += 1
+    sign = -1 if scaled < 0 else 1
+    return Decimal(sign * whole).scaleb(-places)
+
+
+def prorated_amount(fee: Decimal, start: date, end: date, currency: str) -> Decimal:
+    """Sum over the months m that [start, end] touches of fee x days in m / days of m, rounded once.
+
+    Exact: the sum is a Fraction; it is rounded to the currency's minor unit with ROUND_HALF_UP.
+    """
+    exact = sum(
+        (Fraction(fee) * days / month.days for month, days in _months_touched(start, end)),
+        Fraction(0),
+    )
+    return round_half_up(exact, CURRENCY_MINOR_UNITS[currency])
+
+
+def proration_text(start: date, end: date) -> str:
+    """'15 of 30 days' for a part month, 'full month' for one, '12 of 31 days + 1 month' beyond."""
+    parts: list[str] = []
+    full = 0
+    for month, days in _months_touched(start, end):
+        if days == month.days:
+            full += 1
+        else:
+            if full:
+                parts.append(f"{full} month{'s' if full > 1 else ''}")
+                full = 0
+            parts.append(f"{days} of {month.days} days")
+    if full:
+        parts.append(
+            "full month" if not parts and full == 1 else f"{full} month{'s' if full > 1 else ''}"
+        )
+    return " + ".join(parts)
+
+
+def _skip(contract: Contract, reason: str) -> Skipped:
+    return Skipped(contract_id=contract.id, contract_name=contract.name, reason=reason)
+
+
+def _blocking_invoice(
+    contract_id: str, start: date, end: date, known: Sequence[KnownInvoice]
+) -> str | None:
+    """Why an existing invoice forbids billing [start, end] again, or None."""
+    for invoice in known:
+        if invoice.contract_id != contract_id or invoice.status == "Void":
+            continue
+        if invoice.period_start is None or invoice.period_end is None:
+            continue
+        if invoice.period_start <= end and start <= invoice.period_end:
+            name = invoice.number or invoice.invoice_key or "an invoice"
+            same = invoice.period_start == start and invoice.period_end == end
+            period = f"{invoice.period_start} – {invoice.period_end}"
+            if same:
+                return f"already invoiced: {name} ({period})"
+            return (
+                f"overlaps {name} ({period}): a person must check it; "
+                f"the run never bills a remainder by itself"
+            )
+    return None
+
+
+def plan_run(
+    contracts: Iterable[Contract],
+    known: Iterable[KnownInvoice],
+    month: Month,
+    issue_date: date | None = None,
+) -> Plan:
+    """The drafts and skipped contracts of run `month` (numbers are assigned by the caller)."""
+    issued = issue_date or month.first
+    known_by_contract: dict[str, list[KnownInvoice]] = {}
+    for invoice in known:
+        known_by_contract.setdefault(invoice.contract_id, []).append(invoice)
+    drafts: list[InvoiceDraft] = []
+    skipped: list[Skipped] = []
+    for contract in contracts:
+        if contract.status in NOT_BILLED_STATUSES:
+            continue
+        if contract.status not in BILLED_STATUSES:
+            status = f"status '{contract.status}'" if contract.status else "no Status"
+            skipped.append(_skip(contract, f"{status}: only Active and Ended contracts are billed"))
+            continue
+        if contract.start_date is None:
+            skipped.append(_skip(contract, "no Start Date: cannot tell what to bill"))
+            continue
+        if contract.end_date is not None and contract.end_date < contract.start_date:
+            skipped.append(
+                _skip(
+                    contract,
+                    f"End Date {contract.end_date} is before Start Date {contract.start_date}",
+                )
+            )
+            continue
+        if contract.billing_frequency not in BILLING_FREQUENCIES:
+            skipped.append(
+                _skip(contract, f"unknown Billing Frequency '{contract.billing_frequency}'")
+            )
+            continue
+        if contract.currency not in CURRENCY_MINOR_UNITS:
+            skipped.append(_skip(contract, f"unknown Currency '{contract.currency}'"))
+            continue
+        if contract.monthly_fee is None or contract.monthly_fee <= 0:
+            skipped.append(_skip(contract, "no Monthly Fee above zero: the run never guesses"))
+            continue
+        if contract.billing_frequency == "Upfront" and contract.end_date is None:
+            if Month.of(contract.start_date) == month:
+                skipped.append(
+                    _skip(contract, "Upfront without an End Date: the whole period is unknown")
+                )
+            continue
+        period = service_period(contract, month)
+        if period is None:
+            continue
+        start, end = period
+        blocker = _blocking_invoice(contract.id, start, end, known_by_contract.get(contract.id, []))
+        if blocker:
+            skipped.append(_skip(contract, blocker))
+            continue
+        amount = prorated_amount(contract.monthly_fee, start, end, contract.currency)
+        proration = proration_text(start, end)
+        label = contract.service_type or "Service"
+        drafts.append(
+            InvoiceDraft(
+                invoice_key=f"{contract.id}/{start.isoformat()}/{end.isoformat()}",
+                contract_id=contract.id,
+                contract_name=contract.name,
+                community=contract.community or contract.name,
+                billing_email=contract.billing_email,
+                period_start=start,
+                period_end=end,
+                days=(end - start).days + 1,
+                amount=amount,
+                currency=contract.currency,
+                issue_date=issued,
+                due_date=issued + timedelta(days=contract.payment_terms),
+                proration=proration,
+                description=f"{label} ({contract.name}), {start} – {end}: {proration}",
+            )
+        )
+    drafts.sort(key=lambda d: (d.community, d.contract_name, d.contract_id))
+    skipped.sort(key=lambda s: (s.contract_name, s.contract_id))
+    totals: dict[str, Decimal] = {}
+    for draft in drafts:
+        totals[draft.currency] = totals.get(draft.currency, Decimal("0")) + draft.amount
+    return Plan(
+        month=month,
+        issue_date=issued,
+        drafts=tuple(drafts),
+        skipped=tuple(skipped),
+        totals=dict(sorted(totals.items())),
+    )
+
+
+def highest_number(numbers: Iterable[str | None], year: int) -> int:
+    """The highest NNNN among INV-{year}-NNNN numbers (0 when there is none)."""
+    highest = 0
+    for number in numbers:
+        found = _NUMBER.match(number or "")
+        if found and int(found.group(1)) == year:
+            highest = max(highest, int(found.group(2)))
+    return highest
+
+
+def format_number(year: int, sequence: int) -> str:
+    """INV-2026-0001: four digits at least."""
+    return f"INV-{year:04d}-{sequence:04d}"
+
+
+def check_transition(current: str, target: str) -> None:
+    """Raise BillingError, in words, unless billing.md allows `current` -> `target`."""
+    allowed = TRANSITIONS.get(current)
+    if allowed is None:
+        raise BillingError(f"Unknown invoice status '{current}'.")
+    if target not in allowed:
+        if not allowed:
+            raise BillingError(f"A {current} invoice cannot change any more.")
+        if target == "Paid" and current == "Draft":
+            raise BillingError("Authorize the invoice before marking it paid.")
+        options = " or ".join(allowed)
+        raise BillingError(f"A {current} invoice can only become {options}, not {target}.")

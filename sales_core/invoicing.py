@@ -1,0 +1,464 @@
+"""The one-click invoice run, used by the Invoices page and the CLI alike.
+
+generate(): plan -> number -> persist, in ONE write transaction -> PDFs -> push to AirTable.
+
+Never billing twice rests on the store, not on the UI: the overlap check, the numbering and the
+insert happen inside one DuckDB write transaction, the invoice key is the table's primary key and
+the number is unique. DuckDB lets one process open the file at a time, so a cron run and a click
+in the app take turns; inside the app a lock makes a double click wait for the first click's run,
+which then finds everything already invoiced and makes nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from sales_core import pdf, store
+from sales_core.billing import (
+    BillingError,
+    InvoiceDraft,
+    KnownInvoice,
+    Month,
+    Plan,
+    check_transition,
+    format_number,
+    highest_number,
+    plan_run,
+)
+from sales_core.config import Settings
+from sales_core.models import Contract
+
+Progress = Callable[[str, float], None]
+
+_run_lock = threading.Lock()
+
+# Fields of a contract read for planning; the same names as the model's.
+_CONTRACT_COLUMNS = (
+    "id, name, community, opportunity_ids, status, start_date, end_date, billing_frequency, "
+    "monthly_fee, amount, currency, css_pct, service_type, payment_terms, billing_email, "
+    "created_time"
+)
+
+_KNOWN_SQL = """
+SELECT contract_id, period_start, period_end, status, number, invoice_key
+FROM generated_invoices
+UNION ALL
+SELECT unnest(contract_ids) AS contract_id, period_start, period_end, status, number, invoice_key
+FROM invoices
+WHERE coalesce(type, 'ACCREC') <> 'ACCPAY'
+  AND (invoice_key IS NULL OR invoice_key NOT IN (SELECT invoice_key FROM generated_invoices))
+"""
+
+_NUMBERS_SQL = """
+SELECT number FROM generated_invoices
+UNION ALL
+SELECT number FROM invoices WHERE number IS NOT NULL
+"""
+
+_INSERT_SCHEMA = pa.schema(
+    [
+        ("invoice_key", pa.string()),
+        ("number", pa.string()),
+        ("contract_id", pa.string()),
+        ("contract_name", pa.string()),
+        ("community", pa.string()),
+        ("billing_email", pa.string()),
+        ("period_start", pa.date32()),
+        ("period_end", pa.date32()),
+        ("days", pa.int32()),
+        ("amount", pa.decimal128(18, 2)),
+        ("currency", pa.string()),
+        ("issue_date", pa.date32()),
+        ("due_date", pa.date32()),
+        ("payment_terms", pa.int32()),
+        ("proration", pa.string()),
+        ("description", pa.string()),
+        ("run_month", pa.string()),
+        ("created_by", pa.string()),
+    ]
+)
+
+
+@dataclass
+class RunResult:
+    """What one generate call did."""
+
+    plan: Plan
+    created: list[InvoiceDraft] = field(default_factory=list)
+    pdfs: dict[str, Path] = field(default_factory=dict)
+    pushed: int = 0
+    push_error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's JSON (billing.md): the plan's shape, each invoice with its number."""
+        return plan_json(replace(self.plan, drafts=tuple(self.created)), numbered=True)
+
+
+def plan_json(plan: Plan, *, numbered: bool = False) -> dict[str, Any]:
+    """The JSON object of billing.md: amounts and dates as strings."""
+
+    def invoice(draft: InvoiceDraft) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "invoice_key": draft.invoice_key,
+            "contract_id": draft.contract_id,
+            "contract_name": draft.contract_name,
+            "community": draft.community,
+            "period_start": draft.period_start.isoformat(),
+            "period_end": draft.period_end.isoformat(),
+            "amount": money_text(draft.amount, draft.currency),
+            "currency": draft.currency,
+            "due_date": draft.due_date.isoformat(),
+            "description": draft.description,
+        }
+        if numbered:
+            data["invoice_number"] = draft.invoice_number
+        return data
+
+    return {
+        "month": str(plan.month),
+        "issue_date": plan.issue_date.isoformat(),
+        "invoices": [invoice(d) for d in plan.drafts],
+        "skipped": [
+            {"contract_id": s.contract_id, "contract_name": s.contract_name, "reason": s.reason}
+            for s in plan.skipped
+        ],
+    }
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    """An amount as a plain decimal string in the currency's minor unit: '1387.10', '66666'."""
+    places = 0 if currency in ("JPY", "KRW") else 2
+    return f"{amount:.{places}f}"
+
+
+def _contracts(con: store.Connection) -> list[Contract]:
+    rows = store.query(con, f"SELECT {_CONTRACT_COLUMNS} FROM contracts ORDER BY id")
+    return [Contract.model_validate(row) for row in rows]
+
+
+def _known(con: store.Connection) -> list[KnownInvoice]:
+    return [KnownInvoice(*row) for row in con.execute(_KNOWN_SQL).fetchall() if row[0] is not None]
+
+
+def _plan(con: store.Connection, month: Month, issue_date: date | None) -> Plan:
+    return plan_run(_contracts(con), _known(con), month, issue_date)
+
+
+def preview(settings: Settings, month: Month, issue_date: date | None = None) -> Plan:
+    """What generate would make now (no numbers yet); changes nothing."""
+    with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
+        return _plan(con, month, issue_date)
+
+
+def _numbered(plan: Plan, numbers: Iterable[str | None]) -> list[InvoiceDraft]:
+    year = plan.issue_date.year
+    next_number = highest_number(numbers, year) + 1
+    out = []
+    for offset, draft in enumerate(plan.drafts):
+        out.append(replace(draft, invoice_number=format_number(year, next_number + offset)))
+    return out
+
+
+def _insert(con: store.Connection, drafts: list[InvoiceDraft], month: Month, actor: str) -> None:
+    rows = [
+        {
+            "invoice_key": d.invoice_key,
+            "number": d.invoice_number,
+            "contract_id": d.contract_id,
+            "contract_name": d.contract_name,
+            "community": d.community,
+            "billing_email": d.billing_email,
+            "period_start": d.period_start,
+            "period_end": d.period_end,
+            "days": d.days,
+            "amount": d.amount,
+            "currency": d.currency,
+            "issue_date": d.issue_date,
+            "due_date": d.due_date,
+            "payment_terms": (d.due_date - d.issue_date).days,
+            "proration": d.proration,
+            "description": d.description,
+            "run_month": str(month),
+            "created_by": actor,
+        }
+        for d in drafts
+    ]
+    con.register("new_invoices", pa.Table.from_pylist(rows, schema=_INSERT_SCHEMA))
+    try:
+        now = store.utcnow()
+        con.execute(
+            """
+            INSERT INTO generated_invoices
+            SELECT invoice_key, number, contract_id, contract_name, community, billing_email,
+                   period_start, period_end, days, amount, currency, issue_date, due_date,
+                   payment_terms, proration, description, 'Draft', NULL, NULL, run_month,
+                   $now, created_by, $now, 'pending', NULL, NULL, NULL
+            FROM new_invoices
+            """,
+            {"now": now},
+        )
+    finally:
+        con.unregister("new_invoices")
+
+
+def audit(
+    con: store.Connection,
+    actor: str,
+    action: str,
+    numbers: list[str],
+    *,
+    month: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """One line of the audit log (inside the caller's transaction)."""
+    con.execute(
+        "INSERT INTO audit_log (logged_at, actor, action, month, invoice_numbers, detail) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [store.utcnow(), actor, action, month, numbers, detail],
+    )
+
+
+def seller(settings: Settings) -> pdf.Seller:
+    """The seller block of the PDFs, from the settings."""
+    return pdf.Seller(settings.seller_name, settings.seller_address, settings.payment_instructions)
+
+
+def _document(row: dict[str, Any]) -> pdf.InvoiceDocument:
+    return pdf.InvoiceDocument(
+        number=row["number"],
+        issue_date=row["issue_date"],
+        due_date=row["due_date"],
+        payment_terms_days=row["payment_terms"],
+        community=row["community"],
+        contract_name=row["contract_name"],
+        billing_email=row["billing_email"],
+        description=row["description"],
+        period_start=row["period_start"],
+        period_end=row["period_end"],
+        days=row["days"],
+        proration=row["proration"],
+        amount=row["amount"],
+        currency=row["currency"],
+        status=row["status"],
+    )
+
+
+def _draft_document(draft: InvoiceDraft) -> pdf.InvoiceDocument:
+    assert draft.invoice_number is not None
+    return pdf.InvoiceDocument(
+        number=draft.invoice_number,
+        issue_date=draft.issue_date,
+        due_date=draft.due_date,
+        payment_terms_days=(draft.due_date - draft.issue_date).days,
+        community=draft.community,
+        contract_name=draft.contract_name,
+        billing_email=draft.billing_email,
+        description=draft.description,
+        period_start=draft.period_start,
+        period_end=draft.period_end,
+        days=draft.days,
+        proration=draft.proration,
+        amount=draft.amount,
+        currency=draft.currency,
+    )
+
+
+def generate(
+    settings: Settings,
+    month: Month,
+    issue_date: date | None = None,
+    *,
+    actor: str,
+    push: bool = True,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Make run `month`'s invoices: numbered and stored in one transaction, then PDFs and push.
+
+    Running it again, or twice at once, makes nothing new: the contracts already billed for the
+    period are skipped with the number of their invoice. A failed push leaves the invoices
+    pending for the next push (reported in `push_error`, not raised).
+    """
+
+    def say(message: str, fraction: float) -> None:
+        if progress is not None:
+            progress(message, fraction)
+
+    say("Planning and numbering…", 0.0)
+    with (
+        _run_lock,
+        store.write_transaction(settings.db_path, lock_timeout=settings.lock_timeout) as con,
+    ):
+        plan = _plan(con, month, issue_date)
+        numbers = [r[0] for r in con.execute(_NUMBERS_SQL).fetchall()]
+        drafts = _numbered(plan, numbers)
+        if drafts:
+            _insert(con, drafts, month, actor)
+            audit(
+                con,
+                actor,
+                "generate",
+                [d.invoice_number or "" for d in drafts],
+                month=str(month),
+                detail=f"{len(drafts)} invoices",
+            )
+            store.bump_data_version(con)
+    result = RunResult(plan=plan, created=drafts)
+    if drafts:
+        say(f"Writing {len(drafts)} PDFs…", 0.1)
+        documents = [_draft_document(d) for d in drafts]
+
+        def pdf_progress(done: int) -> None:
+            say(f"Writing PDFs: {done} of {len(documents)}", 0.1 + 0.7 * done / len(documents))
+
+        paths = pdf.write_invoices(
+            documents, seller(settings), settings.invoice_dir, progress=pdf_progress
+        )
+        result.pdfs = dict(zip([d.number for d in documents], paths, strict=True))
+    if push and settings.airtable_configured:
+        from sales_core import writeback  # imports the AirTable boundary only when needed
+
+        say("Sending to AirTable…", 0.85)
+        outcome = writeback.push_pending(settings, actor=actor)
+        result.pushed, result.push_error = outcome.pushed, outcome.error
+    say("Done", 1.0)
+    return result
+
+
+@dataclass(frozen=True)
+class Change:
+    """A state change asked for one invoice."""
+
+    number: str
+    target: str
+    paid_date: date | None = None
+    reason: str | None = None
+
+
+def change_status(settings: Settings, change: Change, *, actor: str, today: date) -> None:
+    """Authorize, mark paid or void one generated invoice, as billing.md allows.
+
+    Raises BillingError in words (nothing written) for a forbidden change, a missing paid date
+    or void reason, or an unknown number. The change is queued for the next push.
+    """
+    if change.target == "Paid":
+        if change.paid_date is None:
+            raise BillingError("Give the date the payment arrived.")
+        if change.paid_date > today:
+            raise BillingError(f"The paid date {change.paid_date} is in the future.")
+    reason = (change.reason or "").strip()
+    if change.target == "Void":
+        if not reason:
+            raise BillingError("Give a reason for voiding the invoice.")
+        if len(reason) > 500:
+            raise BillingError("Keep the void reason under 500 characters.")
+    with (
+        _run_lock,
+        store.write_transaction(settings.db_path, lock_timeout=settings.lock_timeout) as con,
+    ):
+        rows = store.query(
+            con,
+            "SELECT status, issue_date FROM generated_invoices WHERE number = ?",
+            [change.number],
+        )
+        if not rows:
+            raise BillingError(
+                f"No invoice {change.number} was generated here; invoices made elsewhere "
+                f"are changed in AirTable."
+            )
+        check_transition(rows[0]["status"], change.target)
+        if change.paid_date is not None and change.paid_date < rows[0]["issue_date"]:
+            raise BillingError(
+                f"The paid date {change.paid_date} is before the issue date "
+                f"{rows[0]['issue_date']}."
+            )
+        con.execute(
+            """
+            UPDATE generated_invoices
+            SET status = ?, paid_date = coalesce(?, paid_date),
+                void_reason = coalesce(?, void_reason), updated_at = ?,
+                push_state = 'pending'
+            WHERE number = ?
+            """,
+            [
+                change.target,
+                change.paid_date,
+                reason if change.target == "Void" else None,
+                store.utcnow(),
+                change.number,
+            ],
+        )
+        detail = {"Paid": f"paid on {change.paid_date}", "Void": reason}.get(change.target)
+        audit(con, actor, change.target.lower(), [change.number], detail=detail)
+        store.bump_data_version(con)
+
+
+INVOICE_COLUMNS = (
+    "number, community, contract_name, period_start, period_end, days, amount, currency, "
+    "status, issue_date, due_date, paid_date, void_reason, push_state, push_error, "
+    "invoice_key, contract_id, run_month, created_by"
+)
+
+
+def generated_invoices(
+    settings: Settings, statuses: list[str] | None = None, month: str | None = None
+) -> pd.DataFrame:
+    """The invoices generated here, newest number first, optionally of some statuses/run month."""
+    where: list[str] = []
+    params: list[Any] = []
+    if statuses:
+        where.append("list_contains(?, status)")
+        params.append(statuses)
+    if month:
+        where.append("run_month = ?")
+        params.append(month)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
+        frame = con.execute(
+            f"SELECT {INVOICE_COLUMNS} FROM generated_invoices {clause} "
+            "ORDER BY issue_date DESC, number DESC",
+            params,
+        ).df()
+    return frame
+
+
+def pending_push_count(settings: Settings) -> int:
+    """How many generated invoices AirTable has not heard of yet (new or changed)."""
+    with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
+        rows = con.execute(
+            "SELECT count(*) FROM generated_invoices WHERE push_state <> 'pushed'"
+        ).fetchall()
+    return int(rows[0][0])
+
+
+def invoice_pdf(settings: Settings, number: str) -> bytes:
+    """The PDF of one generated invoice, rendered from the store (same bytes every time)."""
+    with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
+        rows = store.query(
+            con,
+            "SELECT number, issue_date, due_date, payment_terms, community, contract_name, "
+            "billing_email, description, period_start, period_end, days, proration, amount, "
+            "currency, status FROM generated_invoices WHERE number = ?",
+            [number],
+        )
+    if not rows:
+        raise BillingError(f"No invoice {number} was generated here.")
+    return pdf.render_invoice(_document(rows[0]), seller(settings))
+
+
+def audit_log(settings: Settings, limit: int = 200) -> pd.DataFrame:
+    """The latest audit lines, newest first."""
+    with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
+        return con.execute(
+            "SELECT logged_at, actor, action, month, invoice_numbers, detail FROM audit_log "
+            "ORDER BY id DESC LIMIT ?",
+            [limit],
+        ).df()
