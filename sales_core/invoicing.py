@@ -64,6 +64,12 @@ UNION ALL
 SELECT number FROM invoices WHERE number IS NOT NULL
 """
 
+_KEYS_SQL = """
+SELECT invoice_key FROM generated_invoices
+UNION
+SELECT invoice_key FROM invoices WHERE invoice_key IS NOT NULL
+"""
+
 _INSERT_SCHEMA = pa.schema(
     [
         ("invoice_key", pa.string()),
@@ -159,12 +165,30 @@ def preview(settings: Settings, month: Month, issue_date: date | None = None) ->
         return _plan(con, month, issue_date)
 
 
-def _numbered(plan: Plan, numbers: Iterable[str | None]) -> list[InvoiceDraft]:
+def _numbered(
+    plan: Plan, numbers: Iterable[str | None], taken_keys: set[str]
+) -> list[InvoiceDraft]:
+    """Numbers in plan order; a period billed again after a void gets its key a '/2' suffix.
+
+    The voided invoice keeps its key (and its AirTable row, which an upsert on the same key
+    would otherwise overwrite), so the new one needs a key of its own.
+    """
     year = plan.issue_date.year
     next_number = highest_number(numbers, year) + 1
     out = []
     for offset, draft in enumerate(plan.drafts):
-        out.append(replace(draft, invoice_number=format_number(year, next_number + offset)))
+        key = draft.invoice_key
+        again = 2
+        while key in taken_keys:
+            key = f"{draft.invoice_key}/{again}"
+            again += 1
+        out.append(
+            replace(
+                draft,
+                invoice_key=key,
+                invoice_number=format_number(year, next_number + offset),
+            )
+        )
     return out
 
 
@@ -299,7 +323,8 @@ def generate(
     ):
         plan = _plan(con, month, issue_date)
         numbers = [r[0] for r in con.execute(_NUMBERS_SQL).fetchall()]
-        drafts = _numbered(plan, numbers)
+        taken = {r[0] for r in con.execute(_KEYS_SQL).fetchall()}
+        drafts = _numbered(plan, numbers, taken)
         if drafts:
             _insert(con, drafts, month, actor)
             audit(
