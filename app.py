@@ -1,18 +1,12 @@
-"""The router. Each page draws the shared chrome (banner, sidebar) through `pages.chrome`."""
+"""The router. Each page draws the shared chrome itself, through `pages.chrome.page_start()`.
+
+Why the pages, not this script: with a `pages/` folder beside it, Streamlit runs the first
+request of a fresh server in its old folder mode, straight to the page file, skipping this
+script (and AppTest does so on every page switch). Pages that set themselves up work both ways.
+"""
 
 import streamlit as st
 
 from pages import chrome
 
-st.set_page_config(page_title="Sales & invoicing console", page_icon="📈", layout="wide")
-
-navigation = st.navigation(
-    [
-        st.Page("pages/home.py", title="Overview", default=True),
-        st.Page("pages/data_health.py", title="Data health", url_path="data-health"),
-    ]
-)
-
-settings = chrome.settings_or_stop()
-chrome.first_demo_sync(settings)
-navigation.run()
+st.navigation(chrome.page_list()).run()

@@ -1,1 +1,1 @@
-"""The app's pages: thin Streamlit scripts over `sales_core`."""
+"""The app's pages: thin Streamlit scripts over `sales_core` (chrome.py is shared, not a page)."""

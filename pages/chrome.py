@@ -6,6 +6,7 @@ Not a page itself: app.py lists the pages explicitly, so this module is never ro
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import streamlit as st
 
@@ -13,6 +14,15 @@ from sales_core import health
 from sales_core.config import Settings, load_settings
 from sales_core.errors import ConfigError, SalesError, SyncError
 from sales_core.sync import run_sync
+
+
+def page_list() -> list[Any]:
+    """The app's pages, in sidebar order (used by app.py, the router)."""
+    return [
+        st.Page("pages/home.py", title="Overview", default=True),
+        st.Page("pages/invoices.py", title="Invoices", url_path="invoices"),
+        st.Page("pages/data_health.py", title="Data health", url_path="data-health"),
+    ]
 
 
 def settings_or_stop() -> Settings:
@@ -52,13 +62,30 @@ def first_demo_sync(settings: Settings) -> None:
         st.error(str(exc))
 
 
+def _leave_folder_mode() -> None:
+    """Rerun through app.py when Streamlit ran this page in its old `pages/` folder mode.
+
+    That mode lists every file of pages/ in the sidebar (chrome.py too) and skips app.py; it
+    happens on the first request of a fresh server. Calling st.navigation ends the mode.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a future Streamlit without the flag: nothing to undo
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        # Not st.navigation or st.rerun here: both would drop a click handled in this run.
+        PagesManager.uses_pages_directory = False
+
+
 def page_start() -> tuple[Settings, health.SyncStatus]:
     """What every page begins with: the settings, the sidebar, the source banner and the status.
 
-    Drawn by each page rather than by app.py, so that the page's script owns every element
-    (AppTest drops elements drawn by the router script on reruns after a page switch).
+    Drawn by each page rather than by app.py: see app.py for why.
     """
+    _leave_folder_mode()
+    st.set_page_config(page_title="Sales & invoicing console", page_icon="📈", layout="wide")
     settings = settings_or_stop()
+    first_demo_sync(settings)
     sidebar(settings)
     source_banner(settings)
     try:
@@ -117,3 +144,12 @@ def sidebar(settings: Settings) -> None:
             )
         else:
             st.caption("Not synced yet.")
+
+
+def actor() -> str:
+    """Who is using the app, for the audit log: the signed-in email, when there is one."""
+    try:
+        email = st.user.get("email")
+    except Exception:  # no sign-in configured: st.user may refuse to answer
+        email = None
+    return str(email) if email else "app user (no sign-in configured)"

@@ -1,0 +1,213 @@
+"""Invoices: the month's run (preview, one click to generate) and the invoices made here."""
+
+from datetime import date
+from functools import partial
+
+import streamlit as st
+
+from pages import chrome
+from sales_core import invoice_views, invoicing
+from sales_core.billing import BillingError, Month, Plan
+from sales_core.errors import SalesError
+from sales_core.writeback import push_pending
+
+settings, status = chrome.page_start()
+st.title("Invoices")
+if not status.has_data:
+    st.info("No data yet. Press **Sync now** in the sidebar first.")
+    st.stop()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_preview(db: str, version: int, month: str, issue_date: date | None) -> Plan:
+    del db, version  # part of the cache key only
+    return invoicing.preview(settings, Month.parse(month), issue_date)
+
+
+# The run -------------------------------------------------------------------------------------
+st.subheader("Monthly invoice run")
+today = date.today()
+left, right = st.columns(2)
+month_text = left.selectbox("Month", invoice_views.month_choices(today), index=3)
+month = Month.parse(month_text)
+issue_date = right.date_input("Issue date", value=month.first, format="YYYY-MM-DD")
+
+plan = cached_preview(str(settings.db_path), status.data_version, month_text, issue_date)
+count = len(plan.drafts)
+if count:
+    totals = invoice_views.totals(plan)
+    for column, (currency, total) in zip(
+        st.columns(max(len(totals), 1)), totals.items(), strict=False
+    ):
+        column.metric(f"Total {currency}", total)
+    st.dataframe(invoice_views.plan_frame(plan), hide_index=True, width="stretch")
+else:
+    st.info(f"Nothing to invoice for {month_text}: every contract is billed or skipped.")
+if plan.skipped:
+    with st.expander(
+        f"{len(plan.skipped)} contracts skipped, with the reason", expanded=count == 0
+    ):
+        st.dataframe(invoice_views.skipped_frame(plan), hide_index=True, width="stretch")
+
+clicked = st.button(
+    f"Generate {count} invoice{'s' if count != 1 else ''}",
+    type="primary",
+    disabled=count == 0,
+    key="generate",
+)
+if clicked:
+    with st.status(f"Generating the invoices of {month_text}…", expanded=True) as box:
+        bar = st.progress(0.0)
+
+        def progress(message: str, fraction: float) -> None:
+            box.update(label=message)
+            bar.progress(min(max(fraction, 0.0), 1.0))
+
+        try:
+            result = invoicing.generate(
+                settings, month, issue_date, actor=chrome.actor(), progress=progress
+            )
+        except (SalesError, BillingError) as exc:
+            box.update(label="The run failed; nothing was written.", state="error")
+            st.error(str(exc))
+        else:
+            made = [d.invoice_number for d in result.created if d.invoice_number]
+            box.update(label=f"Made {len(made)} invoices", state="complete", expanded=False)
+            st.session_state["last_run"] = {
+                "month": month_text,
+                "numbers": made,
+                "push_error": result.push_error,
+                "already": len(plan.drafts) - len(made),
+            }
+            st.rerun()  # the preview above now shows the contracts as invoiced
+
+last_run = st.session_state.get("last_run")
+if last_run and last_run["month"] == month_text:
+    numbers = last_run["numbers"]
+    if numbers:
+        st.success(f"Made {len(numbers)} invoices: {numbers[0]} to {numbers[-1]}.")
+        st.download_button(
+            f"Download all {len(numbers)} PDFs (zip)",
+            data=partial(invoice_views.zip_of_pdfs, settings, numbers),
+            file_name=f"invoices-{month_text}.zip",
+            mime="application/zip",
+        )
+        with st.expander("Download one PDF"):
+            for number in numbers[:50]:
+                st.download_button(
+                    number,
+                    data=partial(invoicing.invoice_pdf, settings, number),
+                    file_name=f"{number}.pdf",
+                    mime="application/pdf",
+                    key=f"pdf-{number}",
+                )
+            if len(numbers) > 50:
+                st.caption("The first 50 are listed here; the zip has them all.")
+    else:
+        st.info("Nothing new was made: those contracts were already invoiced.")
+    if last_run["push_error"]:
+        st.warning(f"The invoices are saved but not yet in AirTable: {last_run['push_error']}")
+
+# The invoices made here ----------------------------------------------------------------------
+st.subheader("Invoices generated here")
+if flash := st.session_state.pop("flash", None):
+    st.success(flash)
+pending = invoicing.pending_push_count(settings)
+if pending:
+    if settings.airtable_configured:
+        st.warning(f"{pending} invoice{'s are' if pending != 1 else ' is'} not yet in AirTable.")
+        if st.button("Push now", key="push"):
+            with st.spinner("Sending to AirTable…"):
+                outcome = push_pending(settings, actor=chrome.actor())
+            if outcome.error:
+                st.error(f"Push failed, the invoices stay pending: {outcome.error}")
+            else:
+                st.success(f"Sent {outcome.pushed} invoices to AirTable.")
+    else:
+        st.caption(
+            f"{pending} invoices are kept here only: AirTable is not configured (demo data)."
+        )
+
+filters = st.columns(2)
+statuses = filters[0].multiselect(
+    "Status",
+    ["Draft", "Authorized", "Paid", "Void"],
+    default=["Draft", "Authorized", "Paid", "Void"],
+)
+run_month = filters[1].selectbox("Run month", ["All", *invoice_views.month_choices(today)])
+ledger = invoice_views.ledger_frame(settings, statuses, None if run_month == "All" else run_month)
+if ledger.empty:
+    st.info("No invoice generated here matches these filters yet.")
+    st.stop()
+st.dataframe(
+    ledger,
+    hide_index=True,
+    width="stretch",
+    column_order=[
+        "number",
+        "status",
+        "amount",
+        "currency",
+        "community",
+        "contract_name",
+        "period_start",
+        "period_end",
+        "issue_date",
+        "due_date",
+        "paid_date",
+        "void_reason",
+        "push_state",
+    ],
+    column_config={
+        "number": "Number",
+        "community": "Community",
+        "contract_name": "Contract",
+        "period_start": st.column_config.DateColumn("From", format="YYYY-MM-DD"),
+        "period_end": st.column_config.DateColumn("To", format="YYYY-MM-DD"),
+        "amount": "Amount",
+        "currency": "Currency",
+        "status": "Status",
+        "issue_date": st.column_config.DateColumn("Issued", format="YYYY-MM-DD"),
+        "due_date": st.column_config.DateColumn("Due", format="YYYY-MM-DD"),
+        "paid_date": st.column_config.DateColumn("Paid", format="YYYY-MM-DD"),
+        "void_reason": "Void reason",
+        "push_state": "AirTable",
+    },
+)
+
+st.markdown("**Change one invoice**")
+number = st.selectbox("Invoice", list(ledger["number"]), key="chosen_invoice")
+current = ledger.set_index("number").loc[number, "status"]
+st.caption(f"{number} is **{current}**.")
+st.download_button(
+    f"Download {number}.pdf",
+    data=partial(invoicing.invoice_pdf, settings, number),
+    file_name=f"{number}.pdf",
+    mime="application/pdf",
+    key="pdf-chosen",
+)
+actions = st.columns(3)
+change: invoicing.Change | None = None
+if current == "Draft" and actions[0].button("Authorize", key="authorize"):
+    change = invoicing.Change(number, "Authorized")
+if current == "Authorized":
+    paid_on = actions[1].date_input("Paid on", value=today, max_value=today, key="paid_on")
+    if actions[1].button("Mark paid", key="mark_paid"):
+        change = invoicing.Change(number, "Paid", paid_date=paid_on)
+if current in ("Draft", "Authorized"):
+    reason = actions[2].text_input("Void reason", key="void_reason", max_chars=500)
+    if actions[2].button("Void", key="void"):
+        change = invoicing.Change(number, "Void", reason=reason)
+if current in ("Paid", "Void"):
+    st.caption(f"A {current} invoice does not change any more (billing.md).")
+if change is not None:
+    try:
+        invoicing.change_status(settings, change, actor=chrome.actor(), today=today)
+    except (SalesError, BillingError) as exc:
+        st.error(str(exc))
+    else:
+        st.session_state["flash"] = f"{number} is now {change.target}."
+        st.rerun()
+
+with st.expander("Audit log"):
+    st.dataframe(invoicing.audit_log(settings), hide_index=True, width="stretch")

@@ -1,0 +1,92 @@
+"""Tables and files the Invoices page shows: the plan as rows, totals per currency, a zip.
+
+Formatting money for people happens here, so the page does no money work at all.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date
+
+import pandas as pd
+
+from sales_core import invoicing
+from sales_core.billing import Month, Plan
+from sales_core.config import Settings
+from sales_core.pdf import format_amount
+
+PLAN_COLUMNS = ["Contract", "Amount", "Currency", "Period", "Days", "Proration", "Community", "Due"]
+
+
+def plan_frame(plan: Plan) -> pd.DataFrame:
+    """One row per invoice the run would make, in the order numbers will follow."""
+    return pd.DataFrame(
+        [
+            {
+                "Contract": d.contract_name,
+                "Amount": format_amount(d.amount, d.currency),
+                "Currency": d.currency,
+                "Period": f"{d.period_start} – {d.period_end}",
+                "Days": d.days,
+                "Proration": d.proration,
+                "Community": d.community,
+                "Due": d.due_date.isoformat(),
+            }
+            for d in plan.drafts
+        ],
+        columns=PLAN_COLUMNS,
+    )
+
+
+def skipped_frame(plan: Plan) -> pd.DataFrame:
+    """The contracts the run does not bill, with the reason in words."""
+    return pd.DataFrame(
+        [
+            {"Contract": s.contract_name, "Record id": s.contract_id, "Reason": s.reason}
+            for s in plan.skipped
+        ],
+        columns=["Contract", "Record id", "Reason"],
+    )
+
+
+def totals(plan: Plan) -> dict[str, str]:
+    """Currency -> the run's total, formatted; never summed across currencies."""
+    return {currency: format_amount(total, currency) for currency, total in plan.totals.items()}
+
+
+def ledger_frame(settings: Settings, statuses: list[str] | None, month: str | None) -> pd.DataFrame:
+    """The generated invoices for the table, with amounts formatted per currency."""
+    frame = invoicing.generated_invoices(settings, statuses, month)
+    if frame.empty:
+        return frame
+    frame["amount"] = [
+        format_amount(amount, currency)
+        for amount, currency in zip(frame["amount"], frame["currency"], strict=True)
+    ]
+    return frame
+
+
+def zip_of_pdfs(settings: Settings, numbers: list[str]) -> bytes:
+    """Every listed invoice's PDF in one zip (rendered from the store, so always available)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for number in numbers:
+            info = zipfile.ZipInfo(f"{number}.pdf", date_time=(2000, 1, 1, 0, 0, 0))
+            archive.writestr(info, invoicing.invoice_pdf(settings, number))
+    return buffer.getvalue()
+
+
+def month_choices(today: date, back: int = 24, ahead: int = 3) -> list[str]:
+    """YYYY-MM from `back` months before today's month to `ahead` after, newest first."""
+    current = Month.of(today)
+    months = [current]
+    for _ in range(ahead):
+        months.append(months[-1].next())
+    first = Month(current.year - (back // 12), current.month)
+    earlier: list[Month] = []
+    month = first
+    while month < current:
+        earlier.append(month)
+        month = month.next()
+    return [str(m) for m in sorted(months + earlier, reverse=True)]

@@ -1,0 +1,88 @@
+"""The Invoices page through the router: preview, one click, PDFs, transitions, refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from sales_core import invoicing
+from sales_core.config import load_settings
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def fresh(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    monkeypatch.setenv("INVOICE_DIR", str(tmp_path / "invoices"))
+    st.cache_data.clear()
+    yield
+
+
+def open_invoices(month: str = "2026-11") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.switch_page("pages/invoices.py").run()
+    at.selectbox[0].set_value(month).run()
+    assert not at.exception
+    return at
+
+
+def test_preview_generate_and_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_invoices()
+    [generate] = [b for b in at.button if b.label.startswith("Generate")]
+    count = int(generate.label.split()[1])
+    assert count > 0
+    metrics = {m.label: m.value for m in at.metric}
+    assert "Total USD" in metrics and "Total JPY" in metrics
+    assert "." not in metrics["Total JPY"]  # no minor unit for yen
+    skipped = at.dataframe[1].value
+    assert any("no Start Date" in reason for reason in skipped["Reason"])
+
+    generate.click().run()
+    assert not at.exception
+    assert any(f"Made {count} invoices" in s.value for s in at.success)
+    [again] = [b for b in at.button if b.label.startswith("Generate")]
+    assert again.label == "Generate 0 invoices" and again.disabled
+    ledger = invoicing.generated_invoices(load_settings())
+    assert len(ledger) == count
+
+    # The newest invoice is chosen: authorize it, then refuse a void without a reason.
+    at.button(key="authorize").click().run()
+    assert any("is now Authorized" in s.value for s in at.success)
+    at.button(key="void").click().run()
+    assert any("reason" in e.value for e in at.error)
+    at.text_input(key="void_reason").set_value("fee was wrong").run()
+    at.button(key="void").click().run()
+    assert any("is now Void" in s.value for s in at.success)
+    table = invoicing.generated_invoices(load_settings()).set_index("number")
+    assert (table["status"] == "Void").sum() == 1
+
+
+def test_double_click_makes_one_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = open_invoices()
+    second = open_invoices()  # another tab, still showing the old preview
+    [button] = [b for b in first.button if b.label.startswith("Generate")]
+    button.click().run()
+    [stale] = [b for b in second.button if b.label.startswith("Generate")]
+    stale.click().run()
+    assert not second.exception
+    # The rerun re-plans before the click is handled: nothing is left to make.
+    assert [b.label for b in second.button if b.label.startswith("Generate")] == [
+        "Generate 0 invoices"
+    ]
+    assert any("Nothing to invoice" in i.value for i in second.info)
+    ledger = invoicing.generated_invoices(load_settings())
+    assert ledger["invoice_key"].is_unique and len(ledger) == int(button.label.split()[1])
+
+
+def test_month_with_nothing_to_bill() -> None:
+    at = open_invoices("2026-12")
+    assert not at.exception
+    at = open_invoices(at.selectbox[0].options[-1])  # two years back: contracts invoiced
+    assert not at.exception
+    [button] = [b for b in at.button if b.label.startswith("Generate")]
+    assert button.disabled
