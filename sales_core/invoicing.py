@@ -48,13 +48,17 @@ _CONTRACT_COLUMNS = (
     "created_time"
 )
 
+# Only invoices that end on or after the month's first day can overlap a period beginning in
+# the month, and only contracts still covering some day of it can bill: the rest are not read.
 _KNOWN_SQL = """
 SELECT contract_id, period_start, period_end, status, number, invoice_key
 FROM generated_invoices
+WHERE period_end >= $first
 UNION ALL
 SELECT unnest(contract_ids) AS contract_id, period_start, period_end, status, number, invoice_key
 FROM invoices
 WHERE coalesce(type, 'ACCREC') <> 'ACCPAY'
+  AND period_end >= $first
   AND (invoice_key IS NULL OR invoice_key NOT IN (SELECT invoice_key FROM generated_invoices))
 """
 
@@ -146,17 +150,25 @@ def money_text(amount: Decimal, currency: str) -> str:
     return f"{amount:.{places}f}"
 
 
-def _contracts(con: store.Connection) -> list[Contract]:
-    rows = store.query(con, f"SELECT {_CONTRACT_COLUMNS} FROM contracts ORDER BY id")
-    return [Contract.model_validate(row) for row in rows]
+def _contracts(con: store.Connection, month: Month) -> list[Contract]:
+    rows = store.query(
+        con,
+        f"SELECT {_CONTRACT_COLUMNS} FROM contracts "
+        "WHERE coalesce(status, '') NOT IN ('Draft', 'Cancelled') "
+        "AND (end_date IS NULL OR end_date >= ?) ORDER BY id",
+        [month.first],
+    )
+    # Rows of the store were validated when they were synced.
+    return [Contract.model_construct(**row) for row in rows]
 
 
-def _known(con: store.Connection) -> list[KnownInvoice]:
-    return [KnownInvoice(*row) for row in con.execute(_KNOWN_SQL).fetchall() if row[0] is not None]
+def _known(con: store.Connection, month: Month) -> list[KnownInvoice]:
+    rows = con.execute(_KNOWN_SQL, {"first": month.first}).fetchall()
+    return [KnownInvoice(*row) for row in rows if row[0] is not None]
 
 
 def _plan(con: store.Connection, month: Month, issue_date: date | None) -> Plan:
-    return plan_run(_contracts(con), _known(con), month, issue_date)
+    return plan_run(_contracts(con, month), _known(con, month), month, issue_date)
 
 
 def preview(settings: Settings, month: Month, issue_date: date | None = None) -> Plan:

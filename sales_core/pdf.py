@@ -1,9 +1,9 @@
 """Invoice PDFs (fpdf2): the PDF boundary.
 
-Labels are printed in the PDF core font Helvetica (ASCII, nothing to embed); everything that
-comes from the data (names, descriptions, addresses) in DejaVu Sans, cut down to the scripts we
-expect and embedded, with the full font as a fallback for any other character (see
-`sales_core/fonts`). One embedded font per document keeps a page at about 0.01 s.
+Labels are printed in the PDF core font Helvetica (nothing to embed). The data (names,
+descriptions, addresses) too when it fits Windows-1252, which most Western names and €/– do;
+otherwise in DejaVu Sans, cut down to the scripts we expect and embedded, with the full font as
+a fallback for any other character (see `sales_core/fonts`).
 
 The same invoice always gives the same bytes: the creation date is the issue date, and nothing
 else in the file depends on the clock.
@@ -11,10 +11,12 @@ else in the file depends on the clock.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -67,29 +69,38 @@ def format_amount(amount: Decimal, currency: str) -> str:
     return f"{amount:,.{places}f}"
 
 
-def _needs_full_font(doc: InvoiceDocument, seller: Seller) -> bool:
-    texts = (
+def _texts(doc: InvoiceDocument, seller: Seller) -> tuple[str, ...]:
+    return (
         doc.community,
         doc.contract_name,
         doc.billing_email or "",
         doc.description,
+        doc.proration,
         seller.name,
         seller.address,
         seller.payment_instructions,
     )
+
+
+def _fits_core_font(texts: tuple[str, ...]) -> bool:
+    """True when every character is in Windows-1252, which the PDF core fonts print."""
+    try:
+        for text in texts:
+            text.encode("windows-1252")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _needs_full_font(texts: tuple[str, ...]) -> bool:
     return any(ord(ch) not in _COVERED for text in texts for ch in text)
-
-
-def _lines(pdf: FPDF, width: float, text: str) -> int:
-    """How many lines `text` takes in a cell `width` wide, in the current font."""
-    lines = pdf.multi_cell(width, 5, text, dry_run=True, output="LINES")
-    return len(lines) if isinstance(lines, list) else 1
 
 
 class _InvoicePDF(FPDF):
     def __init__(self, footer_text: str) -> None:
         super().__init__(format="A4", unit="mm")
         self._footer_text = footer_text
+        self.core_fonts_encoding = "windows-1252"  # €, – and “quotes” without embedding a font
 
     def footer(self) -> None:
         self.set_y(-15)
@@ -99,7 +110,11 @@ class _InvoicePDF(FPDF):
 
 
 def render_invoice(doc: InvoiceDocument, seller: Seller) -> bytes:
-    """One invoice as PDF bytes; identical bytes for an identical invoice."""
+    """One invoice as PDF bytes; identical bytes for an identical invoice.
+
+    Most invoices only need Windows-1252 (Western names, €, –): they use the core font
+    Helvetica and embed nothing, which is several times faster. Others embed DejaVu Sans.
+    """
     pdf = _InvoicePDF(f"{doc.number} - page 1")
     pdf.set_creation_date(
         datetime(doc.issue_date.year, doc.issue_date.month, doc.issue_date.day, tzinfo=UTC)
@@ -107,13 +122,18 @@ def render_invoice(doc: InvoiceDocument, seller: Seller) -> bytes:
     pdf.set_title(f"Invoice {doc.number}")
     pdf.set_author(seller.name)
     pdf.set_producer("sales-core")
-    pdf.add_font(DATA_FONT, "", str(REGULAR))
-    if _needs_full_font(doc, seller):
-        pdf.add_font(WIDE_FONT, "", str(FALLBACK))
-        pdf.set_fallback_fonts([WIDE_FONT], exact_match=False)
+    texts = _texts(doc, seller)
+    data_font = "helvetica"
+    if not _fits_core_font(texts):
+        data_font = DATA_FONT
+        pdf.add_font(DATA_FONT, "", str(REGULAR))
+        if _needs_full_font(texts):
+            pdf.add_font(WIDE_FONT, "", str(FALLBACK))
+            pdf.set_fallback_fonts([WIDE_FONT], exact_match=False)
     pdf.set_auto_page_break(auto=True, margin=20)
     pdf.add_page()
     width = pdf.epw
+    left = pdf.l_margin
 
     def label(text: str, size: float = 9, bold: bool = False) -> None:
         pdf.set_font("helvetica", "B" if bold else "", size)
@@ -121,9 +141,12 @@ def render_invoice(doc: InvoiceDocument, seller: Seller) -> bytes:
         pdf.cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_text_color(0, 0, 0)
 
-    def data(text: str, size: float = 10, height: float = 5) -> None:
-        pdf.set_font(DATA_FONT, "", size)
-        pdf.multi_cell(width, height, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    def data(text: str, size: float = 10, height: float = 5, w: float = 0) -> None:
+        pdf.set_font(data_font, "", size)
+        if "\n" in text or pdf.get_string_width(text) > (w or width):
+            pdf.multi_cell(w or width, height, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        else:
+            pdf.cell(w or width, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     # Seller and title
     data(seller.name, size=14, height=7)
@@ -135,12 +158,11 @@ def render_invoice(doc: InvoiceDocument, seller: Seller) -> bytes:
     pdf.cell(width / 2, 12, doc.number, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if doc.status == "Void":
         pdf.set_text_color(180, 0, 0)
-        pdf.set_font("helvetica", "B", 12)
         pdf.cell(0, 7, "VOID", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_text_color(0, 0, 0)
     pdf.ln(2)
 
-    # Dates and buyer, side by side
+    # Dates on the right, the buyer on the left
     top = pdf.get_y()
     facts = [
         ("Invoice number", doc.number),
@@ -149,57 +171,52 @@ def render_invoice(doc: InvoiceDocument, seller: Seller) -> bytes:
         ("Terms", f"Net {doc.payment_terms_days} days"),
         ("Currency", doc.currency),
     ]
-    pdf.set_xy(pdf.l_margin + width * 0.55, top)
+    pdf.set_font("helvetica", "", 9)
     for name, value in facts:
-        pdf.set_x(pdf.l_margin + width * 0.55)
-        pdf.set_font("helvetica", "", 9)
+        pdf.set_x(left + width * 0.55)
         pdf.cell(width * 0.2, 5.5, name)
-        pdf.set_font(DATA_FONT, "", 9)
         pdf.cell(width * 0.25, 5.5, value, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     after_facts = pdf.get_y()
-    pdf.set_xy(pdf.l_margin, top)
+    pdf.set_xy(left, top)
     label("BILL TO", bold=True)
-    pdf.set_font(DATA_FONT, "", 11)
-    pdf.multi_cell(width * 0.5, 5.5, doc.community, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font(DATA_FONT, "", 9)
+    data(doc.community, size=11, height=5.5, w=width * 0.5)
+    data(f"Contract: {doc.contract_name}", size=9, w=width * 0.5)
+    if doc.billing_email:
+        data(doc.billing_email, size=9, w=width * 0.5)
+    pdf.set_y(max(pdf.get_y(), after_facts) + 8)
+
+    # The invoice line
+    widths = [width * share for share in (0.52, 0.26, 0.07, 0.15)]
+    pdf.set_fill_color(236, 242, 242)
+    pdf.set_font("helvetica", "B", 9)
+    for title, w, align in zip(
+        ("Description", "Service period", "Days", "Amount"),
+        widths,
+        ("L", "L", "R", "R"),
+        strict=True,
+    ):
+        pdf.cell(w, 7, title, align=align, fill=True)
+    pdf.ln(7)
+    pdf.set_font(data_font, "", 9)
+    line_top = pdf.get_y()
+    pdf.multi_cell(widths[0], 5, doc.description, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    description_bottom = pdf.get_y()
+    pdf.set_xy(left + widths[0], line_top)
     pdf.multi_cell(
-        width * 0.5,
+        widths[1],
         5,
-        f"Contract: {doc.contract_name}",
+        f"{doc.period_start} – {doc.period_end}\n{doc.proration}",
         align="L",
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
-    if doc.billing_email:
-        pdf.multi_cell(
-            width * 0.5, 5, doc.billing_email, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
-    pdf.set_y(max(pdf.get_y(), after_facts) + 8)
-
-    # The line
-    columns = (0.52, 0.26, 0.07, 0.15)
-    pdf.set_fill_color(236, 242, 242)
-    pdf.set_font("helvetica", "B", 9)
-    for title, share, align in zip(
-        ("Description", "Service period", "Days", "Amount"),
-        columns,
-        ("L", "L", "R", "R"),
-        strict=True,
-    ):
-        pdf.cell(width * share, 7, title, align=align, fill=True)
-    pdf.ln(7)
-    pdf.set_font(DATA_FONT, "", 9)
-    period = f"{doc.period_start} – {doc.period_end}\n{doc.proration}"
-    widths = [width * share for share in columns]
-    rows = max(_lines(pdf, widths[0], doc.description), _lines(pdf, widths[1], period))
-    line_top = pdf.get_y()
-    pdf.multi_cell(widths[0], 5, doc.description, align="L", new_x=XPos.RIGHT, new_y=YPos.TOP)
-    pdf.multi_cell(widths[1], 5, period, align="L", new_x=XPos.RIGHT, new_y=YPos.TOP)
+    period_bottom = pdf.get_y()
+    pdf.set_xy(left + widths[0] + widths[1], line_top)
     pdf.cell(widths[2], 5, str(doc.days), align="R")
     pdf.cell(widths[3], 5, format_amount(doc.amount, doc.currency), align="R")
-    pdf.set_y(line_top + 5 * rows + 3)
+    pdf.set_y(max(description_bottom, period_bottom) + 3)
     pdf.set_draw_color(180, 180, 180)
-    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + width, pdf.get_y())
+    pdf.line(left, pdf.get_y(), left + width, pdf.get_y())
     pdf.ln(3)
 
     # Total
@@ -232,11 +249,12 @@ def write_invoice(doc: InvoiceDocument, seller: Seller, directory: Path) -> Path
     return target
 
 
-def _write_batch(batch: list[InvoiceDocument], seller: Seller, directory: Path) -> list[Path]:
+def write_batch(batch: list[InvoiceDocument], seller: Seller, directory: Path) -> list[Path]:
+    """Render a batch in this process (what each worker does)."""
     return [write_invoice(doc, seller, directory) for doc in batch]
 
 
-# Below this many invoices, starting worker processes costs more than it saves.
+# Below this many invoices, starting a worker costs more than it saves.
 PARALLEL_FROM = 40
 
 
@@ -248,32 +266,37 @@ def write_invoices(
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
 ) -> list[Path]:
-    """Render many invoices, in order; on several cores, in worker processes.
+    """Render many invoices, spreading them over the machine's cores.
 
-    The workers are started with 'spawn' (never 'fork': the app's server has threads), and
-    each renders a batch, so the fonts are read once per batch rather than once per invoice.
+    The extra workers are separate Python processes (`python -m sales_core.pdf_worker`), not
+    multiprocessing children: under Streamlit the main module is the page script, which
+    'spawn' would run again in each child, and 'fork' is unsafe in a server with threads. This
+    process renders its own share meanwhile. Paths come back in the documents' order.
     """
     count = workers if workers is not None else min(4, os.cpu_count() or 1)
     if count <= 1 or len(documents) < PARALLEL_FROM:
-        paths = []
-        for done, doc in enumerate(documents, start=1):
-            paths.append(write_invoice(doc, seller, directory))
-            if progress is not None and (done % 10 == 0 or done == len(documents)):
-                progress(done)
-        return paths
-    size = max(10, len(documents) // (count * 4))
-    batches = [documents[i : i + size] for i in range(0, len(documents), size)]
-    results: list[list[Path]] = [[] for _ in batches]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-        futures = {
-            pool.submit(_write_batch, batch, seller, directory): i
-            for i, batch in enumerate(batches)
-        }
-        done = 0
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            done += len(results[futures[future]])
-            if progress is not None:
-                progress(done)
-    return [path for batch in results for path in batch]
+        count = 1
+    shares = [documents[i::count] for i in range(count)]
+    children: list[tuple[subprocess.Popen[bytes], Path]] = []
+    with tempfile.TemporaryDirectory(prefix="invoice-pdfs-") as scratch:
+        for index, share in enumerate(shares[1:], start=1):
+            job = Path(scratch) / f"share-{index}.pickle"
+            job.write_bytes(pickle.dumps((share, seller, directory)))
+            child = subprocess.Popen(
+                [sys.executable, "-m", "sales_core.pdf_worker", str(job)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            children.append((child, job))
+        own = shares[0]
+        for done, doc in enumerate(own, start=1):
+            write_invoice(doc, seller, directory)
+            if progress is not None and (done % 10 == 0 or done == len(own)):
+                progress(done * count)
+        for child, _ in children:
+            _, errors = child.communicate()
+            if child.returncode != 0:
+                raise RuntimeError(f"A PDF worker failed: {errors.decode(errors='replace')[-500:]}")
+    if progress is not None:
+        progress(len(documents))
+    return [directory / str(d.issue_date.year) / f"{d.number}.pdf" for d in documents]

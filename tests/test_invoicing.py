@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -269,10 +271,29 @@ def test_pdf__golden_bytes() -> None:
     assert render_invoice(golden_document(), GOLDEN_SELLER) == produced
 
 
-def test_pdf__text_survives_unicode() -> None:
+def pdf_text(data: bytes, tmp_path: Path) -> str:
+    source = tmp_path / "invoice.pdf"
+    source.write_bytes(data)
+    return subprocess.run(
+        ["pdftotext", str(source), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_pdf__western_text_needs_no_embedded_font(tmp_path: Path) -> None:
     produced = render_invoice(golden_document(), GOLDEN_SELLER)
-    assert b"/FontFile2" in produced  # the font is embedded
-    assert b"DejaVu" in produced
+    assert b"/FontFile2" not in produced  # Windows-1252 covers é, – and €
+    if shutil.which("pdftotext"):
+        text = pdf_text(produced, tmp_path)
+        assert "Université de Montréal – Research Hub" in text
+        assert "EUR 1,387.10" in text and "€ accepted" in text
+
+
+def test_pdf__other_scripts_embed_dejavu(tmp_path: Path) -> None:
+    doc = replace(golden_document(), community="Uniwersytet Łódzki – Ελληνικό Ανοικτό Πανεπιστήμιο")
+    produced = render_invoice(doc, GOLDEN_SELLER)
+    assert b"/FontFile2" in produced and b"DejaVu" in produced
+    if shutil.which("pdftotext"):
+        assert "Uniwersytet Łódzki – Ελληνικό Ανοικτό" in pdf_text(produced, tmp_path)
 
 
 # Write-back against the loopback AirTable ---------------------------------------------------
