@@ -34,43 +34,53 @@ Sleep = Callable[[float], None]
 
 
 class Pacer:
-    """At most `rate` request starts per second, over any sliding window, across threads.
+    """At most `rate` requests per second, over any sliding window, across threads.
 
-    A small margin on the window absorbs the jitter between our clock and the server's, so that
-    a server counting requests per second never sees one too many.
+    The window is counted from when each request *ended*, not when it started: a request
+    reaches the server somewhere between the two, so the server then sees at least the full
+    window between request k and request k + rate, whatever the delay on the way. That costs
+    one response time per `rate` requests, instead of a margin that jitter can still beat.
     """
 
     def __init__(
         self,
         rate: float,
         *,
-        margin: float = 0.02,
+        margin: float = 0.005,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = time.sleep,
     ) -> None:
         self.burst = max(1, int(rate))
         self.window = self.burst / rate + margin
-        self._starts: deque[float] = deque(maxlen=self.burst)
+        # One mutable mark per recent request: its start time, replaced by its end time.
+        self._marks: deque[list[float]] = deque(maxlen=self.burst)
         self._lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
 
-    def wait(self) -> None:
-        """Block until one more request may start, and count it as started."""
+    def wait(self) -> list[float]:
+        """Block until one more request may start; returns its mark for `finished`."""
         with self._lock:
             now = self._clock()
-            if len(self._starts) == self.burst:
-                earliest = self._starts[0] + self.window
+            if len(self._marks) == self.burst:
+                earliest = self._marks[0][0] + self.window
                 if now < earliest:
                     self._sleep(earliest - now)
                     now = self._clock()
-            self._starts.append(now)
+            mark = [now]
+            self._marks.append(mark)
+            return mark
+
+    def finished(self, mark: list[float]) -> None:
+        """Record that the request of `mark` has ended (its answer arrived)."""
+        with self._lock:
+            mark[0] = self._clock()
 
     def hold(self, seconds: float) -> None:
         """Make every client of this base wait `seconds` (a 429 penalty) before its next start."""
         with self._lock:
             self._sleep(seconds)
-            self._starts.clear()
+            self._marks.clear()
 
 
 _pacers: dict[tuple[str, str, float], Pacer] = {}
@@ -143,12 +153,15 @@ class PacedApi(Api):
         tries = 0
         while True:
             tries += 1
-            self.pacer.wait()
+            mark = self.pacer.wait()
             self.request_count += 1
             try:
-                return super().request(
-                    method, url, fallback=fallback, options=options, params=params, json=json
-                )
+                try:
+                    return super().request(
+                        method, url, fallback=fallback, options=options, params=params, json=json
+                    )
+                finally:
+                    self.pacer.finished(mark)
             except requests.HTTPError as exc:
                 response = exc.response
                 status = response.status_code if response is not None else 0

@@ -351,6 +351,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; without TCP_NODELAY each answer waits ~40 ms
+    # for the client's delayed ACK, which the real API does not make anyone wait.
+    disable_nagle_algorithm = True
     timeout = 60  # an idle keep-alive connection is closed after this many seconds
 
     def setup(self) -> None:

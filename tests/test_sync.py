@@ -465,3 +465,25 @@ def test_cli_sync_and_status_json(settings: Settings, capsys: pytest.CaptureFixt
     status = json.loads(capsys.readouterr().out)
     assert status["counts"] == synced["counts"]
     assert status["quarantined"] == synced["rejected"]
+
+
+def test_sync__changed_records_replace_their_rows(server: FakeAirtable, make_settings: Any) -> None:
+    data = dataset()
+    serve(server, data)
+    settings = make_settings()
+    run_sync(settings)
+    fields = data["Contracts"][5]["fields"]
+    fields["Opportunity"] = ["recOPP00000000001", "recOPP00000000002"]
+    fields["Monthly Fee"] = 1234.5
+    del fields["Community"]
+    serve(server, {"Contracts": data["Contracts"]})
+    run_sync(settings)
+    con = duckdb.connect(str(settings.db_path))
+    try:
+        row = con.execute(
+            "SELECT opportunity_ids, CAST(monthly_fee AS VARCHAR), community, "
+            "(SELECT count(*) FROM contracts) FROM contracts WHERE id = 'recCON00000000005'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert row == [(["recOPP00000000001", "recOPP00000000002"], "1234.50", None, 30)]
