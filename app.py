@@ -9,6 +9,7 @@ st.set_page_config(page_title="Sales & invoicing console", page_icon="📈", lay
 navigation = st.navigation(
     [
         st.Page("pages/home.py", title="Overview", default=True),
+        st.Page("pages/qualify.py", title="Qualify a lead", url_path="qualify"),
         st.Page("pages/data_health.py", title="Data health", url_path="data-health"),
     ]
 )
