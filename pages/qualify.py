@@ -8,7 +8,6 @@ User text (names, notes) is only ever shown through st.dataframe / st.text, neve
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date
 from typing import Any
@@ -66,14 +65,7 @@ if opportunities.empty:
 by_id = opportunities.set_index("id", drop=False)
 
 
-def label(opportunity_id: str) -> str:
-    row = by_id.loc[opportunity_id]
-    name, organization = str(row["name"]), row["organization"]
-    parts = [name]
-    if isinstance(organization, str) and organization and not name.startswith(organization):
-        parts.append(organization)
-    parts.append(row["stage"] if isinstance(row["stage"], str) else "no stage")
-    return " · ".join(parts)
+labels = {row["id"]: assessments.choice_label(row) for row in opportunities.to_dict("records")}
 
 
 # Arriving from the pipeline with ?opportunity=<record id> chooses it (once per new link).
@@ -88,12 +80,14 @@ if requested and requested not in by_id.index:
 chosen: str | None = st.selectbox(
     "Opportunity (open ones first)",
     list(by_id.index),
-    format_func=label,
+    format_func=labels.__getitem__,
     index=None,
     key=CHOSEN,
     placeholder="Type a name or an organisation…",
 )
 if chosen is None:
+    if "opportunity" in st.query_params:
+        del st.query_params["opportunity"]
     st.info("Choose the opportunity to assess.")
     st.stop()
 if st.query_params.get("opportunity") != chosen:
@@ -158,33 +152,17 @@ else:
             key=f"qualify_past/{chosen}",
         )
         row: dict[str, Any] = rows[picked or 0]
-        detail = pd.DataFrame(
-            {
-                "Criterion": list(CRITERIA),
-                "Answer": [row[criterion_attr(c)] for c in CRITERIA],
-                "Notes": [
-                    n if isinstance(n := row[f"{criterion_attr(c)}_notes"], str) else ""
-                    for c in CRITERIA
-                ],
-            }
-        )
         st.dataframe(
-            detail,
+            assessments.answers_table(row),
             hide_index=True,
             width="stretch",
             column_config={"Notes": st.column_config.TextColumn("Notes", width="large")},
         )
+        file_name, markdown = assessments.markdown_download(row, chosen, opportunity.to_dict())
         st.download_button(
             "Download as Markdown",
-            data=qualification.assessment_markdown(
-                assessments.assessment_from_row(row, chosen),
-                opportunity_name=str(opportunity["name"]),
-                organization=opportunity["organization"]
-                if isinstance(opportunity["organization"], str)
-                else None,
-                assessment_key=str(row["assessment_key"]),
-            ),
-            file_name=re.sub(r"[^A-Za-z0-9-]+", "-", f"maniac-t-{row['assessment_key']}") + ".md",
+            data=markdown,
+            file_name=file_name,
             mime="text/markdown",
             on_click="ignore",
             key=f"qualify_download/{chosen}",
@@ -208,21 +186,22 @@ for criterion in CRITERIA:
     st.session_state.setdefault(field_key(f"{criterion_attr(criterion)}_notes"), "")
 
 
-def form_values() -> dict[str, Any]:
-    """The form as typed, from session state (also readable inside the Save callback)."""
+def form_values(key_prefix: str) -> dict[str, Any]:
+    """The form as typed, from session state (so the Save callback can read it too)."""
     state = st.session_state
     return {
         "assessed_by": state[ASSESSOR],
-        "assessed_on": state[field_key("date")],
-        "answers": {c: state[field_key(criterion_attr(c))] for c in CRITERIA},
-        "notes": {c: state[field_key(f"{criterion_attr(c)}_notes")] for c in CRITERIA},
+        "assessed_on": state[f"{key_prefix}/date"],
+        "answers": {c: state[f"{key_prefix}/{criterion_attr(c)}"] for c in CRITERIA},
+        "notes": {c: state[f"{key_prefix}/{criterion_attr(c)}_notes"] for c in CRITERIA},
     }
 
 
 def save(save_settings: Settings, opportunity_id: str, form: str, key_prefix: str) -> None:
     """The Save button's callback: validate, save once per key, push; remember the outcome."""
     try:
-        assessment = qualification.build_assessment(opportunity_id=opportunity_id, **form_values())
+        values = form_values(key_prefix)
+        assessment = qualification.build_assessment(opportunity_id=opportunity_id, **values)
         outcome: Any = assessments.save(save_settings, assessment, form)
     except qualification.InvalidAssessment as exc:
         outcome = exc
@@ -241,8 +220,7 @@ last_prefix, last_outcome = st.session_state.get(OUTCOME, (None, None))
 outcome = last_outcome if last_prefix == prefix else None
 problems = outcome.problems if isinstance(outcome, qualification.InvalidAssessment) else {}
 
-current = form_values()
-result = qualification.verdict(current["answers"])
+result = qualification.verdict(form_values(prefix)["answers"])
 
 checklist, verdict_column = st.columns([5, 2], gap="large")
 with checklist:
@@ -306,16 +284,8 @@ with checklist:
     elif isinstance(outcome, str):
         st.error(f"Not saved: {outcome}")
     elif isinstance(outcome, assessments.SaveOutcome):
-        saved = "Saved." if outcome.created else "Already saved: no second copy was made."
-        if not outcome.airtable_configured:
-            st.success(f"{saved} It is kept in the local database (demo data: no AirTable).")
-        elif outcome.pushed:
-            st.success(f"{saved} It is in AirTable's Qualifications table.")
-        else:
-            st.warning(
-                f"{saved} It is kept here but not yet in AirTable: {outcome.push.error} "
-                "It will be sent with the next save or sync."
-            )
+        shown = st.warning if outcome.airtable_configured and not outcome.pushed else st.success
+        shown(outcome.message)
 
 with verdict_column, st.container(border=True):
     st.markdown("#### Verdict")

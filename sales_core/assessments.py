@@ -15,8 +15,9 @@ Also the reads the page needs: the opportunities to choose from, an opportunity'
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ from sales_core import store
 from sales_core.airtable import AirtableSource
 from sales_core.config import CRITERIA, Settings, criterion_attr
 from sales_core.errors import SalesError
-from sales_core.qualification import Answer, Assessment
+from sales_core.qualification import Answer, Assessment, assessment_markdown
 
 Progress = Callable[[str], None]
 
@@ -68,6 +69,19 @@ class SaveOutcome:
     def pushed(self) -> bool:
         """True when nothing saved here is left waiting for AirTable."""
         return self.airtable_configured and self.push.error is None
+
+    @property
+    def message(self) -> str:
+        """What happened, in words for the person who pressed Save."""
+        saved = "Saved." if self.created else "Already saved: no second copy was made."
+        if not self.airtable_configured:
+            return f"{saved} It is kept in the local database (demo data: no AirTable)."
+        if self.pushed:
+            return f"{saved} It is in AirTable's Qualifications table."
+        return (
+            f"{saved} It is kept here but not yet in AirTable: {self.push.error} "
+            "It will be sent with the next save or sync."
+        )
 
 
 def save(settings: Settings, assessment: Assessment, form_id: str) -> SaveOutcome:
@@ -275,7 +289,47 @@ def history(
         ).df()
 
 
-def assessment_from_row(row: dict[str, Any], opportunity_id: str) -> Assessment:
+def choice_label(opportunity: Mapping[str, Any]) -> str:
+    """'Name · Organisation · Stage' for a list to choose from (organisation left out when the
+    name already starts with it)."""
+    name, organization, stage = (opportunity.get(k) for k in ("name", "organization", "stage"))
+    parts = [str(name)]
+    if isinstance(organization, str) and organization and not parts[0].startswith(organization):
+        parts.append(organization)
+    parts.append(stage if isinstance(stage, str) and stage else "no stage")
+    return " · ".join(parts)
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def answers_table(row: Mapping[str, Any]) -> pd.DataFrame:
+    """One assessment's answers and notes (verbatim, '' when none) as a table to show."""
+    return pd.DataFrame(
+        {
+            "Criterion": list(CRITERIA),
+            "Answer": [_text(row.get(a)) for a in _ANSWER_COLUMNS],
+            "Notes": [_text(row.get(n)) for n in _NOTE_COLUMNS],
+        }
+    )
+
+
+def markdown_download(
+    row: Mapping[str, Any], opportunity_id: str, opportunity: Mapping[str, Any]
+) -> tuple[str, str]:
+    """(file name, Markdown text) of one history row, to paste into the lead's notes."""
+    key = str(row["assessment_key"])
+    text = assessment_markdown(
+        assessment_from_row(row, opportunity_id),
+        opportunity_name=str(opportunity.get("name")),
+        organization=_text(opportunity.get("organization")) or None,
+        assessment_key=key,
+    )
+    return re.sub(r"[^A-Za-z0-9-]+", "-", f"maniac-t-{key}").strip("-") + ".md", text
+
+
+def assessment_from_row(row: Mapping[str, Any], opportunity_id: str) -> Assessment:
     """A history row back as an Assessment (missing answers of synced rows count as Unknown)."""
     answers: dict[str, Answer] = {}
     notes: dict[str, str] = {}

@@ -287,3 +287,43 @@ def test_push__an_unknown_field_is_explained(
     assert outcome.push.error == (
         "AirTable refused PATCH Qualifications with 422 (UNKNOWN_FIELD_NAME)."
     )
+
+
+# -- helpers for the page --------------------------------------------------------------------------
+
+
+def test_choice_label__name_organisation_stage() -> None:
+    label = assessments.choice_label
+    assert label({"name": "Polar hub", "organization": "CryoCloud", "stage": "Lead"}) == (
+        "Polar hub · CryoCloud · Lead"
+    )
+    assert label({"name": "CryoCloud: hub", "organization": "CryoCloud", "stage": None}) == (
+        "CryoCloud: hub · no stage"
+    )
+
+
+def test_answers_table_and_markdown_download__verbatim_and_a_safe_file_name(
+    settings: Settings,
+) -> None:
+    saved = assessments.save(settings, an_assessment("Partial"), "form-1")
+    [row] = assessments.history(settings.db_path, OPP).to_dict("records")
+    table = assessments.answers_table(row).set_index("Criterion")
+    assert table.loc["Money", "Notes"] == NOTE and table.loc["Need", "Notes"] == ""
+    assert table.loc["Money", "Answer"] == "Partial"
+    name, text = assessments.markdown_download(row, OPP, {"name": "Hub <x>", "organization": None})
+    assert name == f"maniac-t-{saved.assessment_key.replace('/', '-')}.md"
+    assert text.startswith("# MANIAC-T assessment: Hub \\<x\\>\n")
+    assert "- **Assessed on:** 2026-11-25" in text and "Organisation" not in text
+    assert '> Said "yes" \\\\o/ \\<b\\>HTML\\</b\\> 🎉 =HYPERLINK("http://x","y")  \n' in text
+
+
+def test_save_outcome__message_in_words() -> None:
+    ok = assessments.PushOutcome(attempted=1, pushed=1)
+    failed = assessments.PushOutcome(attempted=1, error="AirTable answered 503.")
+    local = assessments.SaveOutcome("k", True, False, assessments.PushOutcome())
+    assert local.message == "Saved. It is kept in the local database (demo data: no AirTable)."
+    again = assessments.SaveOutcome("k", False, True, ok)
+    assert again.message.startswith("Already saved: no second copy was made.")
+    late = assessments.SaveOutcome("k", True, True, failed)
+    assert not late.pushed and failed.failed == 1
+    assert "not yet in AirTable: AirTable answered 503." in late.message

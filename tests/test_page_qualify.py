@@ -170,6 +170,8 @@ def test_link_from_the_pipeline_chooses_the_opportunity() -> None:
     at = open_page(opportunity=opp)
     assert at.selectbox(key="qualify_opportunity").value == opp
     assert at.dataframe[0].value.iloc[0]["Opportunity"]  # the summary is shown
+    at.selectbox(key="qualify_opportunity").set_value(None).run()
+    assert "opportunity" not in at.query_params
 
     wrong = open_page(opportunity="recDOESNOTEXIST00")
     assert any("not in the data" in w.value for w in wrong.warning)
