@@ -20,6 +20,7 @@ def page_list() -> list[Any]:
     """The app's pages, in sidebar order (used by app.py, the router)."""
     return [
         st.Page("pages/home.py", title="Overview", default=True),
+        st.Page("pages/qualify.py", title="Qualify a lead", url_path="qualify"),
         st.Page("pages/invoices.py", title="Invoices", url_path="invoices"),
         st.Page("pages/data_health.py", title="Data health", url_path="data-health"),
     ]

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import duckdb
 import pyarrow as pa
 
-from sales_core import store
+from sales_core import assessments, store
 from sales_core.airtable import AirtableSource, PageCallback
 from sales_core.config import TABLE_KEYS, FieldMapping, Settings
 from sales_core.demo import DemoSource
@@ -376,6 +376,7 @@ def _run_sync(
             else make_source(settings, source if isinstance(source, str) else None)
         )
         source_name = src.name
+        assessments.push_pending(settings, src, progress)  # never raises; fetched back below
         raw = fetch_all(src, progress)
         if progress is not None:
             progress("Checking the records…")

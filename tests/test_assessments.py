@@ -1,0 +1,329 @@
+"""Saving assessments: once per key in DuckDB, upserted into a loopback AirTable, pushed later."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sales_core import assessments, store
+from sales_core.config import CRITERIA, Settings, load_settings
+from sales_core.qualification import Answer, Assessment, build_assessment
+from sales_core.sync import run_sync
+from tests.fake_airtable import FakeAirtable, airtable_record
+
+TOKEN = "test-token-0123456789"
+BASE = "appTESTBASE000001"
+OPP = "recOPP00000000001"
+NOTE = 'Said "yes" \\o/ <b>HTML</b> 🎉 =HYPERLINK("http://x","y")\nsecond line'
+
+
+def an_assessment(answer: Answer = "Confirmed", **changes: Any) -> Assessment:
+    values: dict[str, Any] = {
+        "opportunity_id": OPP,
+        "assessed_by": "amara@example.org",
+        "assessed_on": date(2026, 11, 25),
+        "answers": dict.fromkeys(CRITERIA, answer),
+        "notes": {"Money": NOTE},
+    }
+    values.update(changes)
+    return build_assessment(**values)
+
+
+def local_rows(settings: Settings) -> list[dict[str, Any]]:
+    with store.connect(settings.db_path) as con:
+        return store.query(con, "SELECT * FROM assessments ORDER BY saved_at, rowid")
+
+
+# -- locally (demo settings, no AirTable) ---------------------------------------------------------
+
+
+def test_save__a_second_save_of_the_same_form_makes_no_second_row(settings: Settings) -> None:
+    first = assessments.save(settings, an_assessment(), "form-1")
+    version = store.data_version(settings.db_path)
+    again = assessments.save(settings, an_assessment(), "form-1")
+    assert first.created and not again.created
+    assert again.assessment_key == first.assessment_key
+    assert store.data_version(settings.db_path) == version  # nothing changed
+    [row] = local_rows(settings)
+    assert row["money_notes"] == NOTE  # verbatim
+    assert row["score"] == 14 and row["recommendation"] == "Pursue"
+    assert row["pushed_at"] is None and row["push_error"] is None
+    assert not first.airtable_configured and not first.pushed
+
+
+def test_save__a_reassessment_adds_a_row_and_keeps_the_first(settings: Settings) -> None:
+    assessments.save(settings, an_assessment(), "form-1")
+    assessments.save(settings, an_assessment("Partial"), "form-1")  # changed after saving
+    assessments.save(settings, an_assessment(), "form-2")  # a new form, same answers
+    rows = local_rows(settings)
+    assert [r["recommendation"] for r in rows] == ["Pursue", "Gather information", "Pursue"]
+    assert len({r["assessment_key"] for r in rows}) == 3
+    history = assessments.history(settings.db_path, OPP)
+    assert len(history) == 3
+    assert set(history["status"]) == {"saved here"}
+
+
+def test_latest__local_wins_over_synced_and_newest_first(settings: Settings) -> None:
+    run_sync(settings)  # the demo data: opportunities and their synced assessments
+    opportunities = assessments.opportunities(settings.db_path)
+    assert not opportunities.empty
+    # Open opportunities come first.
+    flags = list(opportunities["is_open"])
+    assert flags == sorted(flags, reverse=True)
+    opp = str(opportunities.iloc[0]["id"])
+    later = an_assessment("No", opportunity_id=opp, assessed_on=date(2099, 1, 1))
+    assessments.save(settings, later, "f")
+    latest = assessments.latest_by_opportunity(settings.db_path).set_index("opportunity_id")
+    assert latest.loc[opp, "recommendation"] == "Decline"
+    assert latest.loc[opp, "score"] == 0
+    row = assessments.opportunities(settings.db_path).set_index("id").loc[opp]
+    assert row["latest_recommendation"] == "Decline"
+
+
+def test_history__includes_synced_assessments(settings: Settings) -> None:
+    run_sync(settings)
+    with store.connect(settings.db_path) as con:
+        opp, key = con.execute(
+            "SELECT opportunity_id, assessment_key FROM qualifications LIMIT 1"
+        ).fetchall()[0]
+    history = assessments.history(settings.db_path, opp)
+    assert key in set(history["assessment_key"])
+    synced = history.set_index("assessment_key").loc[key]
+    assert synced["status"] == "from AirTable"
+    restored = assessments.assessment_from_row(synced.to_dict(), opp)
+    assert restored.verdict.recommendation == synced["recommendation"]
+
+
+# -- against the loopback AirTable ----------------------------------------------------------------
+
+
+@pytest.fixture
+def server() -> Iterator[FakeAirtable]:
+    with FakeAirtable(token=TOKEN, base_id=BASE) as fake:
+        fake.set_records(
+            "Opportunities",
+            [airtable_record({"Opportunity Name": "Hub for polar science"}, OPP)],
+        )
+        for table in ("Contracts", "Invoices", "Qualifications"):
+            fake.set_records(table, [])
+        yield fake
+    assert not fake.internal_errors, fake.internal_errors[0]
+
+
+@pytest.fixture
+def airtable_settings(server: FakeAirtable, tmp_path: Path) -> Callable[..., Settings]:
+    def make(**env: str) -> Settings:
+        values = {
+            "AIRTABLE_API_KEY": TOKEN,
+            "AIRTABLE_BASE_ID": BASE,
+            "AIRTABLE_ENDPOINT_URL": server.endpoint_url,
+            "SALES_DB": str(tmp_path / "sales.duckdb"),
+            "AIRTABLE_REQUESTS_PER_SECOND": "100",
+            "AIRTABLE_RATE_LIMIT_PENALTY": "0.05",
+            "AIRTABLE_RETRY_BACKOFF": "0.01",
+            "AIRTABLE_MAX_RETRIES": "1",
+            "AIRTABLE_TIMEOUT": "2",
+            **env,
+        }
+        return load_settings(values, tmp_path / "no-secrets.toml")
+
+    return make
+
+
+def test_push__upserts_on_the_assessment_key_with_every_field(
+    server: FakeAirtable, airtable_settings: Callable[..., Settings]
+) -> None:
+    settings = airtable_settings()
+    outcome = assessments.save(settings, an_assessment("Partial"), "form-1")
+    assert outcome.created and outcome.pushed
+    assert (outcome.push.attempted, outcome.push.pushed) == (1, 1)
+
+    [write] = server.requests_for("Qualifications", kind="write")
+    assert write.method == "PATCH" and write.status == 200
+    assert write.body["performUpsert"] == {"fieldsToMergeOn": ["Assessment Key"]}
+    [sent] = write.body["records"]
+    expected = {
+        "Assessment Key": outcome.assessment_key,
+        "Opportunity": [OPP],
+        "Assessed By": "amara@example.org",
+        "Assessed On": "2026-11-25",
+        **dict.fromkeys(CRITERIA, "Partial"),
+        "Money Notes": NOTE,  # verbatim; the empty notes are left out
+        "Score": 7,
+        "Recommendation": "Gather information",
+    }
+    assert sent == {"fields": expected}
+
+    [record] = server.records("Qualifications")
+    assert record["fields"] == expected
+    [row] = local_rows(settings)
+    assert row["airtable_id"] == record["id"]
+    assert row["pushed_at"] is not None and row["push_error"] is None
+    assert set(assessments.history(settings.db_path, OPP)["status"]) == {"in AirTable"}
+
+
+def test_push__saving_again_sends_nothing_and_makes_no_second_record(
+    server: FakeAirtable, airtable_settings: Callable[..., Settings]
+) -> None:
+    settings = airtable_settings()
+    assessments.save(settings, an_assessment(), "form-1")
+    assessments.save(settings, an_assessment(), "form-1")
+    assert len(server.requests_for("Qualifications", kind="write")) == 1
+    assert len(server.records("Qualifications")) == 1
+
+
+def test_push__a_repeated_push_of_the_same_key_updates_the_same_record(
+    server: FakeAirtable, airtable_settings: Callable[..., Settings]
+) -> None:
+    # As if the app died after AirTable took the record but before it was marked pushed.
+    settings = airtable_settings()
+    assessments.save(settings, an_assessment(), "form-1")
+    with store.connect(settings.db_path) as con:
+        con.execute("UPDATE assessments SET pushed_at = NULL, airtable_id = NULL")
+    outcome = assessments.push_pending(settings)
+    assert outcome.pushed == 1
+    assert len(server.records("Qualifications")) == 1
+    assert len(server.requests_for("Qualifications", kind="write")) == 2
+
+
+def test_push__a_429_then_success(
+    server: FakeAirtable, airtable_settings: Callable[..., Settings]
+) -> None:
+    settings = airtable_settings()
+    server.add_fault("Qualifications", kind="write", status=429, times=1)
+    outcome = assessments.save(settings, an_assessment(), "form-1")
+    assert outcome.pushed
+    statuses = [r.status for r in server.requests_for("Qualifications", kind="write")]
+    assert statuses == [429, 200]
+    assert len(server.records("Qualifications")) == 1
+    assert local_rows(settings)[0]["pushed_at"] is not None
+
+
+def test_push__a_failure_keeps_it_not_pushed_and_the_next_save_sends_it(
+    server: FakeAirtable, airtable_settings: Callable[..., Settings]
+) -> None:
+    settings = airtable_settings()
+    fault = server.add_fault("Qualifications", kind="write", status=503, times=None)
+    failed = assessments.save(settings, an_assessment(), "form-1")
+    assert failed.created and not failed.pushed
+    assert failed.push.error is not None and "503" in failed.push.error
+    [row] = local_rows(settings)
+    assert row["pushed_at"] is None and row["push_error"] == failed.push.error
+    [status] = assessments.history(settings.db_path, OPP)["status"]
+    assert status.startswith("not yet pushed: AirTable answered 503")
+    assert server.records("Qualifications") == []
+    assert fault.fired == 2  # the first try and one retry
+
+    server.clear_faults()
+    later = assessments.save(settings, an_assessment("Partial"), "form-2")
+    assert later.pushed and (later.push.attempted, later.push.pushed) == (2, 2)
+    keys = {r["fields"]["Assessment Key"] for r in server.records("Qualifications")}
+    assert keys == {failed.assessment_key, later.assessment_key}
+    assert all(r["pushed_at"] is not None and r["push_error"] is None for r in local_rows(settings))
+
+
+def test_push__a_failed_save_retried_sends_it_once(
+    server: FakeAirtable, airtable_settings: Callable[..., Settings]
+) -> None:
+    settings = airtable_settings()
+    server.add_fault("Qualifications", kind="write", status=500, times=2)
+    assert not assessments.save(settings, an_assessment(), "form-1").pushed
+    retried = assessments.save(settings, an_assessment(), "form-1")  # the user presses Save again
+    assert not retried.created and retried.pushed
+    assert len(local_rows(settings)) == 1
+    assert len(server.records("Qualifications")) == 1
+
+
+def test_sync__pushes_pending_assessments_before_fetching(
+    server: FakeAirtable, airtable_settings: Callable[..., Settings]
+) -> None:
+    settings = airtable_settings()
+    server.add_fault("Qualifications", kind="write", status=503, times=2)
+    saved = assessments.save(settings, an_assessment(), "form-1")
+    assert not saved.pushed
+
+    result = run_sync(settings)
+    assert result.status == "ok" and result.counts["qualifications"] == 1
+    [row] = local_rows(settings)
+    assert row["pushed_at"] is not None
+    with store.connect(settings.db_path) as con:
+        synced = store.query(con, "SELECT assessment_key, money_notes FROM qualifications")
+        latest = store.query(con, "SELECT assessment_key, origin FROM latest_assessment")
+    assert synced == [{"assessment_key": saved.assessment_key, "money_notes": NOTE}]
+    assert latest == [{"assessment_key": saved.assessment_key, "origin": "local"}]
+    # The write came before the first read of the sync.
+    kinds = [(r.table, r.kind) for r in server.log if r.status == 200]
+    assert kinds[0] == ("Qualifications", "write")
+
+
+def test_sync__a_failed_push_does_not_fail_the_sync(
+    server: FakeAirtable, airtable_settings: Callable[..., Settings]
+) -> None:
+    settings = airtable_settings()
+    server.add_fault("Qualifications", kind="write", status=503, times=None)
+    assessments.save(settings, an_assessment(), "form-1")
+    result = run_sync(settings)
+    assert result.status == "ok" and result.counts["opportunities"] == 1
+    [row] = local_rows(settings)
+    assert row["pushed_at"] is None and "503" in row["push_error"]
+
+
+def test_sync__nothing_pending_sends_nothing(
+    server: FakeAirtable, airtable_settings: Callable[..., Settings]
+) -> None:
+    run_sync(airtable_settings())
+    assert server.count(kind="write") == 0
+
+
+def test_push__an_unknown_field_is_explained(
+    server: FakeAirtable, airtable_settings: Callable[..., Settings]
+) -> None:
+    server.set_records("Qualifications", [], field_names=["Assessment Key", "Opportunity"])
+    outcome = assessments.save(airtable_settings(), an_assessment(), "form-1")
+    assert outcome.push.error == (
+        "AirTable refused PATCH Qualifications with 422 (UNKNOWN_FIELD_NAME)."
+    )
+
+
+# -- helpers for the page --------------------------------------------------------------------------
+
+
+def test_choice_label__name_organisation_stage() -> None:
+    label = assessments.choice_label
+    assert label({"name": "Polar hub", "organization": "CryoCloud", "stage": "Lead"}) == (
+        "Polar hub · CryoCloud · Lead"
+    )
+    assert label({"name": "CryoCloud: hub", "organization": "CryoCloud", "stage": None}) == (
+        "CryoCloud: hub · no stage"
+    )
+
+
+def test_answers_table_and_markdown_download__verbatim_and_a_safe_file_name(
+    settings: Settings,
+) -> None:
+    saved = assessments.save(settings, an_assessment("Partial"), "form-1")
+    [row] = assessments.history(settings.db_path, OPP).to_dict("records")
+    table = assessments.answers_table(row).set_index("Criterion")
+    assert table.loc["Money", "Notes"] == NOTE and table.loc["Need", "Notes"] == ""
+    assert table.loc["Money", "Answer"] == "Partial"
+    name, text = assessments.markdown_download(row, OPP, {"name": "Hub <x>", "organization": None})
+    assert name == f"maniac-t-{saved.assessment_key.replace('/', '-')}.md"
+    assert text.startswith("# MANIAC-T assessment: Hub \\<x\\>\n")
+    assert "- **Assessed on:** 2026-11-25" in text and "Organisation" not in text
+    assert '> Said "yes" \\\\o/ \\<b\\>HTML\\</b\\> 🎉 =HYPERLINK("http://x","y")  \n' in text
+
+
+def test_save_outcome__message_in_words() -> None:
+    ok = assessments.PushOutcome(attempted=1, pushed=1)
+    failed = assessments.PushOutcome(attempted=1, error="AirTable answered 503.")
+    local = assessments.SaveOutcome("k", True, False, assessments.PushOutcome())
+    assert local.message == "Saved. It is kept in the local database (demo data: no AirTable)."
+    again = assessments.SaveOutcome("k", False, True, ok)
+    assert again.message.startswith("Already saved: no second copy was made.")
+    late = assessments.SaveOutcome("k", True, True, failed)
+    assert not late.pushed and failed.failed == 1
+    assert "not yet in AirTable: AirTable answered 503." in late.message

@@ -1,0 +1,259 @@
+"""The Qualify a lead page through the router with AppTest: choose, answer, save, history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from sales_core import store
+from sales_core.config import CRITERIA, criterion_attr, load_settings
+from sales_core.sync import run_sync
+from tests.fake_airtable import FakeAirtable, airtable_record
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGE = "pages/qualify.py"
+NASTY = 'He said "yes" \\o/ <b>bold</b> **not bold** :red[x] $x$ 🎉 =HYPERLINK("http://x","y")'
+
+
+@pytest.fixture(autouse=True)
+def clear_caches() -> Iterator[None]:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+
+
+def open_page(**query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.query_params.update(query)
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def first_open_opportunity() -> str:
+    """An open demo opportunity that has no assessment yet."""
+    with store.connect(load_settings().db_path) as con:
+        rows = con.execute(
+            "SELECT id FROM opportunities WHERE stage NOT IN ('Closed—won', 'Closed—lost') "
+            "AND id NOT IN (SELECT opportunity_id FROM latest_assessment) ORDER BY id LIMIT 1"
+        ).fetchall()
+    return str(rows[0][0])
+
+
+def choose(at: AppTest, opportunity_id: str) -> AppTest:
+    at.selectbox(key="qualify_opportunity").set_value(opportunity_id).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def form_prefix(at: AppTest) -> str:
+    key = str(at.radio[0].key)
+    return key.rsplit("/", 1)[0]
+
+
+def answer(at: AppTest, criterion: str, value: str) -> None:
+    at.radio(key=f"{form_prefix(at)}/{criterion_attr(criterion)}").set_value(value)
+
+
+def note(at: AppTest, criterion: str, text: str) -> None:
+    at.text_area(key=f"{form_prefix(at)}/{criterion_attr(criterion)}_notes").input(text)
+
+
+def verdict_text(at: AppTest) -> str:
+    return " ".join(str(e.value) for e in [*at.success, *at.warning, *at.error])
+
+
+def saved_rows() -> list[dict[str, Any]]:
+    with store.connect(load_settings().db_path) as con:
+        return store.query(con, "SELECT * FROM assessments ORDER BY saved_at, rowid")
+
+
+def history(at: AppTest) -> Any:
+    return at.dataframe[1].value  # [0] is the opportunity's summary
+
+
+def save_button(at: AppTest) -> Any:
+    return next(b for b in at.button if b.label == "Save assessment")
+
+
+def test_choose_answer_save_and_save_again_makes_one_row() -> None:
+    at = open_page()
+    assert "Choose the opportunity to assess." in [i.value for i in at.info]
+    opp = first_open_opportunity()
+    choose(at, opp)
+    assert at.query_params["opportunity"] == opp  # a shareable link
+    assert "Gather information" in verdict_text(at)
+    assert at.text_input(key="qualify_assessor").value == "test@example.com"  # st.user's email
+
+    for criterion in CRITERIA:
+        answer(at, criterion, "Confirmed")
+    at.run()
+    assert "**Pursue.**" in verdict_text(at)
+    assert {m.label: m.value for m in at.metric}["Score (of 14)"] == "14"
+
+    answer(at, "Application", "No")
+    at.run()
+    assert "**Decline.**" in verdict_text(at) and "better suited" in verdict_text(at)
+
+    note(at, "Money", NASTY)
+    save_button(at).click().run()
+    assert not at.exception, at.exception
+    assert any(s.value.startswith("Saved.") for s in at.success)
+    [row] = saved_rows()
+    assert row["opportunity_id"] == opp and row["money_notes"] == NASTY
+    assert row["recommendation"] == "Decline" and row["score"] == 12
+    table = history(at)
+    assert list(table["recommendation"]) == ["Decline"]
+    assert list(table["status"]) == ["saved here"]
+
+    # A second press (a double click, a retry): still one row, and the page says so.
+    save_button(at).click().run()
+    assert len(saved_rows()) == 1
+    assert len(history(at)) == 1
+    assert any("Already saved" in s.value for s in at.success)
+
+
+def test_notes_are_shown_as_text_never_as_markdown() -> None:
+    at = open_page()
+    choose(at, first_open_opportunity())
+    note(at, "Need", NASTY)
+    save_button(at).click().run()
+    detail = at.dataframe[2].value
+    assert detail.set_index("Criterion").loc["Need", "Notes"] == NASTY
+    markdown = " ".join(m.value for m in [*at.markdown, *at.caption, *at.success, *at.warning])
+    assert "HYPERLINK" not in markdown and "<b>" not in markdown
+    # What was typed is still in the box, as typed.
+    assert at.text_area(key=f"{form_prefix(at)}/need_notes").value == NASTY
+
+
+def test_validation_says_what_to_fix_and_keeps_what_was_typed() -> None:
+    at = open_page()
+    choose(at, first_open_opportunity())
+    prefix = form_prefix(at)
+    at.text_input(key="qualify_assessor").input("")
+    answer(at, "Need", "Partial")
+    long_note = "é" * 5001
+    note(at, "Timeline", long_note)
+    note(at, "Money", "kept")
+    save_button(at).click().run()
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert "An assessor is required: enter your name or email." in errors
+    assert any("The Timeline notes are 5,001 characters long" in e for e in errors)
+    assert saved_rows() == []
+    assert at.text_area(key=f"{prefix}/timeline_notes").value == long_note
+    assert at.text_area(key=f"{prefix}/money_notes").value == "kept"
+    assert at.radio(key=f"{prefix}/need").value == "Partial"
+
+    # Fixed, it saves with everything that was typed.
+    at.text_input(key="qualify_assessor").input("Amara Okafor")
+    note(at, "Timeline", "short now")
+    save_button(at).click().run()
+    [row] = saved_rows()
+    assert (row["assessed_by"], row["money_notes"], row["need"]) == (
+        "Amara Okafor",
+        "kept",
+        "Partial",
+    )
+
+
+def test_link_from_the_pipeline_chooses_the_opportunity() -> None:
+    run_sync(load_settings())
+    opp = first_open_opportunity()
+    at = open_page(opportunity=opp)
+    assert at.selectbox(key="qualify_opportunity").value == opp
+    assert at.dataframe[0].value.iloc[0]["Opportunity"]  # the summary is shown
+    at.selectbox(key="qualify_opportunity").set_value(None).run()
+    assert "opportunity" not in at.query_params
+
+    wrong = open_page(opportunity="recDOESNOTEXIST00")
+    assert any("not in the data" in w.value for w in wrong.warning)
+    assert wrong.selectbox(key="qualify_opportunity").value is None
+
+
+def test_past_assessments_include_the_synced_ones_and_a_new_assessment_adds_a_row() -> None:
+    run_sync(load_settings())
+    with store.connect(load_settings().db_path) as con:
+        [(opp, synced)] = con.execute(
+            "SELECT opportunity_id, count(*) FROM qualifications "
+            "GROUP BY opportunity_id ORDER BY opportunity_id LIMIT 1"
+        ).fetchall()
+    at = open_page(opportunity=opp)
+    assert len(history(at)) == synced
+    assert set(history(at)["status"]) == {"from AirTable"}
+    first_prefix = form_prefix(at)
+    save_button(at).click().run()
+    next(b for b in at.button if b.label == "Start a new assessment").click().run()
+    assert form_prefix(at) != first_prefix
+    save_button(at).click().run()
+    assert len(saved_rows()) == 2
+    assert len(history(at)) == synced + 2
+
+
+def test_no_data_yet_is_said_in_words(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SALES_DEMO_DIR", str(tmp_path / "missing"))
+    at = open_page()
+    assert any(i.value.startswith("No data yet.") for i in at.info)
+
+
+def test_no_opportunities_is_said_in_words(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for table in ("opportunities", "contracts", "invoices", "qualifications"):
+        (tmp_path / f"{table}.json").write_text(json.dumps({"records": []}))
+    monkeypatch.setenv("SALES_DEMO_DIR", str(tmp_path))
+    at = open_page()
+    assert any(i.value.startswith("No opportunities yet") for i in at.info)
+
+
+def test_with_airtable__a_failed_push_is_said_and_the_next_save_sends_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    token, base, opp = "test-token-0123456789", "appTESTBASE000001", "recOPP00000000001"
+    with FakeAirtable(token=token, base_id=base) as server:
+        server.set_records(
+            "Opportunities", [airtable_record({"Opportunity Name": "Polar hub"}, opp)]
+        )
+        for table in ("Contracts", "Invoices", "Qualifications"):
+            server.set_records(table, [])
+        for name, value in {
+            "AIRTABLE_API_KEY": token,
+            "AIRTABLE_BASE_ID": base,
+            "AIRTABLE_ENDPOINT_URL": server.endpoint_url,
+            "AIRTABLE_RETRY_BACKOFF": "0.01",
+            "AIRTABLE_MAX_RETRIES": "0",
+        }.items():
+            monkeypatch.setenv(name, value)
+        run_sync(load_settings())
+        server.add_fault("Qualifications", kind="write", status=503, times=1)
+        at = open_page(opportunity=opp)
+        save_button(at).click().run()
+        [warning] = [w.value for w in at.warning if w.value.startswith("Saved.")]
+        assert "not yet in AirTable" in warning and "503" in warning
+        assert history(at)["status"][0].startswith("not yet pushed")
+
+        save_button(at).click().run()  # the retry: same key, now pushed
+        assert any("in AirTable's Qualifications table" in s.value for s in at.success)
+        assert len(server.records("Qualifications")) == 1
+        assert list(history(at)["status"]) == ["in AirTable"]
+    assert not server.internal_errors
+
+
+def test_a_draft_survives_choosing_another_opportunity_and_coming_back() -> None:
+    at = open_page()
+    with store.connect(load_settings().db_path) as con:
+        a, b = (r[0] for r in con.execute("SELECT id FROM opportunities LIMIT 2").fetchall())
+    choose(at, a)
+    answer(at, "Money", "No")
+    note(at, "Money", "half-typed draft")
+    at.run()
+    choose(at, b)
+    assert at.radio(key=f"{form_prefix(at)}/money").value == "Unknown"
+    choose(at, a)
+    assert at.radio(key=f"{form_prefix(at)}/money").value == "No"
+    assert at.text_area(key=f"{form_prefix(at)}/money_notes").value == "half-typed draft"
