@@ -9,6 +9,8 @@ st.set_page_config(page_title="Sales & invoicing console", page_icon="📈", lay
 navigation = st.navigation(
     [
         st.Page("pages/home.py", title="Overview", default=True),
+        st.Page("pages/pipeline.py", title="Pipeline", url_path="pipeline"),
+        st.Page("pages/revenue.py", title="Revenue", url_path="revenue"),
         st.Page("pages/data_health.py", title="Data health", url_path="data-health"),
     ]
 )

@@ -5,7 +5,8 @@ Not a page itself: app.py lists the pages explicitly, so this module is never ro
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import os
+from datetime import UTC, date, datetime
 
 import streamlit as st
 
@@ -37,6 +38,23 @@ def ago(moment: datetime | None, now: datetime | None = None) -> str:
             n = seconds // size
             return f"{n} {unit}{'s' if n != 1 else ''} ago"
     return "just now"
+
+
+def today() -> date:
+    """The day the dashboards are computed for: today, or `SALES_TODAY` (YYYY-MM-DD) when set.
+
+    The override lets a demo or a test show the figures of a fixed day (the demo data is made
+    for 2026-11-25).
+    """
+    override = os.environ.get("SALES_TODAY")
+    if override:
+        try:
+            return date.fromisoformat(override)
+        except ValueError:
+            st.warning(
+                f"SALES_TODAY must be a date like 2026-11-25, got '{override}'; using today."
+            )
+    return date.today()
 
 
 def first_demo_sync(settings: Settings) -> None:
