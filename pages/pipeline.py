@@ -116,12 +116,11 @@ else:
         f"**{total:,}** open deal{'s' if total != 1 else ''} quiet for more than {days} days."
     )
     st.dataframe(
-        stale.drop(columns="total"),
+        stale.drop(columns=["total", "organization"]),  # the names carry the organisation
         hide_index=True,
         width="stretch",
         column_config={
             "name": st.column_config.TextColumn("Opportunity", width="large"),
-            "organization": "Organization",
             "stage": "Stage",
             "owner": "Owner",
             "value": st.column_config.NumberColumn(f"Value ({currency})", format="localized"),
@@ -139,11 +138,27 @@ if table.empty:
     st.info("No opportunity matches the filters.")
 else:
     st.dataframe(
-        table.drop(columns=["id", "total", "currency", "assessed_on"]),
+        table,
         hide_index=True,
         width="stretch",
+        # the MANIAC-T columns early, where they show without scrolling sideways
+        column_order=[
+            "name",
+            "stage",
+            "value",
+            "weighted",
+            "expected_close",
+            "score",
+            "recommendation",
+            "qualify",
+            "owner",
+            "probability",
+            "category",
+            "last_activity",
+            "organization",
+        ],
         column_config={
-            "name": st.column_config.TextColumn("Opportunity", width="large", pinned=True),
+            "name": st.column_config.TextColumn("Opportunity", width="medium", pinned=True),
             "organization": "Organization",
             "stage": "Stage",
             "value": st.column_config.NumberColumn(f"Value ({currency})", format="localized"),

@@ -25,8 +25,9 @@ if not known:
     st.stop()
 
 today = chrome.today()
-currency = st.selectbox("Currency", known, key="revenue_currency")
-st.caption(f"Amounts in {currency}: totals are never added across currencies.")
+picker, note = st.columns([1, 4], vertical_alignment="bottom")
+currency = picker.selectbox("Currency", known, key="revenue_currency")
+note.caption(f"Amounts in {currency}: totals are never added across currencies.")
 
 st.subheader("Monthly recurring revenue")
 mrr = cached(revenue.mrr_by_month, settings, status, currency, today)
@@ -73,13 +74,21 @@ else:
         None if bucket == "Every bucket" else bucket,
     )
     st.dataframe(
-        behind.drop(columns=["total", "currency"]),
+        behind,
         hide_index=True,
         width="stretch",
+        column_order=[
+            "number",
+            "contract",
+            "issue_date",
+            "due_date",
+            "days_past_due",
+            "amount",
+            "bucket",
+        ],
         column_config={
             "number": "Invoice",
-            "community": "Community",
-            "contract": "Contract",
+            "contract": st.column_config.TextColumn("Contract", width="medium"),
             "issue_date": st.column_config.DateColumn("Issued"),
             "due_date": st.column_config.DateColumn("Due"),
             "days_past_due": st.column_config.NumberColumn("Days past due"),
@@ -110,7 +119,17 @@ else:
         money(share["org_share"], currency),
         help="Amount × (1 − CSS %), billing.md.",
     )
-    st.plotly_chart(community_chart(communities, currency), width="stretch")
+    named = communities[communities["community"] != revenue.OTHER_COMMUNITIES]
+    rest = communities[communities["community"] == revenue.OTHER_COMMUNITIES]
+    # the rest is a caption, not a bar: next to hundreds of communities the top ones vanish
+    st.plotly_chart(community_chart(named, currency), width="stretch")
+    if len(rest):
+        other = rest.iloc[0]
+        st.caption(
+            f"Every other community together: {money(other['invoiced'], currency)} invoiced "
+            f"in {other['invoices']:,} invoices, of which {money(other['org_share'], currency)} "
+            f"is the organisation's share."
+        )
 
 st.subheader("Renewal radar")
 radar = cached(revenue.renewal_radar, settings, status, today)
@@ -121,16 +140,13 @@ else:
     left.plotly_chart(renewal_chart(radar, revenue.RENEWAL_BUCKETS), width="stretch")
     right.dataframe(
         money_table(
-            radar,
-            ["bucket", "name", "community", "end_date", "days_left", "monthly_fee"],
-            ("monthly_fee",),
+            radar, ["bucket", "name", "end_date", "days_left", "monthly_fee"], ("monthly_fee",)
         ),
         hide_index=True,
         width="stretch",
         column_config={
             "bucket": "When",
             "name": st.column_config.TextColumn("Contract", width="medium"),
-            "community": "Community",
             "end_date": st.column_config.DateColumn("End date"),
             "days_left": st.column_config.NumberColumn("Days left"),
             "monthly_fee": "Monthly fee",

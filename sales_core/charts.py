@@ -35,8 +35,9 @@ def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left"},
         height=height,
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 1, "xanchor": "right"},
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        # below the plot, so that it never runs into the title
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "traceorder": "normal"},
     )
     return fig
 
@@ -120,10 +121,14 @@ def mrr_chart(mrr: pd.DataFrame, pipeline: pd.DataFrame, currency: str, today: d
             hovertemplate=f"%{{x|%b %Y}}: %{{y:,.0f}} {currency}<extra>pipeline</extra>",
             secondary_y=True,
         )
-    fig.update_yaxes(title_text=f"MRR ({currency})", tickformat=",.0f", secondary_y=False)
+    fig.update_yaxes(
+        title_text=f"MRR ({currency})", tickformat=",.0f", rangemode="tozero", secondary_y=False
+    )
     fig.update_yaxes(
         title_text=f"weighted pipeline ({currency})",
         tickformat=",.0f",
+        rangemode="tozero",
+        tickmode="auto",
         secondary_y=True,
         showgrid=False,
     )
@@ -164,7 +169,9 @@ def aging_chart(buckets: pd.DataFrame, currency: str) -> go.Figure:
             x=list(buckets["bucket"]),
             y=_floats(buckets["amount"]),
             text=text,
-            textposition="auto",
+            textposition="outside",
+            textangle=0,
+            cliponaxis=False,
             marker_color=list(AGING_COLOURS[: len(buckets)]),
             hovertemplate="%{x}: %{text}<extra></extra>",
         )
@@ -205,13 +212,16 @@ def renewal_chart(radar: pd.DataFrame, buckets: tuple[str, ...]) -> go.Figure:
     counts = radar["bucket"].value_counts()
     fig = go.Figure(
         go.Bar(
-            x=list(buckets),
-            y=[int(counts.get(b, 0)) for b in buckets],
+            y=list(buckets),
+            x=[int(counts.get(b, 0)) for b in buckets],
             text=[int(counts.get(b, 0)) for b in buckets],
             textposition="auto",
+            orientation="h",
             marker_color=list(RENEWAL_COLOURS[: len(buckets)]),
-            hovertemplate="%{x}: %{y} contracts<extra></extra>",
+            hovertemplate="%{y}: %{x} contracts<extra></extra>",
         )
     )
-    fig.update_yaxes(title_text="contracts", rangemode="tozero")
-    return _layout(fig, "Renewal radar: Active contracts by end date", height=320)
+    few = max(counts, default=0) <= 10  # whole-number ticks for small counts
+    fig.update_xaxes(title_text="Active contracts", rangemode="tozero", dtick=1 if few else None)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    return _layout(fig, "Active contracts by end date", height=320)

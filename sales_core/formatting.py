@@ -9,14 +9,17 @@ import pandas as pd
 from sales_core.models import CURRENCY_MINOR_UNITS
 
 
-def money(amount: Decimal | None, currency: str, *, signed: bool = False) -> str:
+def money(
+    amount: Decimal | None, currency: str, *, signed: bool = False, whole: bool = False
+) -> str:
     """The amount with thousands separators, the currency's decimals and its code.
 
-    `signed` puts a `+` before positive amounts (for changes); None reads "–".
+    `signed` puts a `+` before positive amounts (for changes); `whole` rounds to whole units
+    (HALF_UP; for tiles, where cents do not fit); None reads "–".
     """
     if amount is None:
         return "–"
-    places = CURRENCY_MINOR_UNITS.get(currency, 2)
+    places = 0 if whole else CURRENCY_MINOR_UNITS.get(currency, 2)
     value = Decimal(amount).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     text = f"{value:+,}" if signed else f"{value:,}"
     return f"{text} {currency}"

@@ -52,23 +52,23 @@ def charts(at: AppTest) -> list[dict[str, object]]:
 def test_overview__tiles_per_currency() -> None:
     at = open_page()
     tiles = metrics(at)
-    assert tiles["Open pipeline"] == "33,000.00 USD"
-    assert tiles["Weighted pipeline"] == "13,000.00 USD"
-    assert tiles["MRR"] == "3,700.00 USD"
-    assert tiles["ARR"] == "44,400.00 USD"
-    assert tiles["Invoiced in November"] == "100.00 USD"
-    assert tiles["Receivables outstanding"] == "2,800.00 USD"
-    assert tiles["More than 60 days past due"] == "1,800.00 USD"
+    assert tiles["Open pipeline"] == "33,000 USD"
+    assert tiles["Weighted pipeline"] == "13,000 USD"
+    assert tiles["MRR"] == "3,700 USD"
+    assert tiles["ARR"] == "44,400 USD"
+    assert tiles["Invoiced in November"] == "100 USD"
+    assert tiles["Receivables outstanding"] == "2,800 USD"
+    assert tiles["More than 60 days past due"] == "1,800 USD"
     deltas = {m.label: m.delta for m in at.metric}
-    assert deltas["MRR"] == "+500.00 USD vs a month ago"
-    assert deltas["Invoiced in November"] == "-900.00 USD vs last month"
+    assert deltas["MRR"] == "+500 USD vs a month ago"
+    assert deltas["Invoiced in November"] == "-900 USD vs last month"
     # another currency: never added to the USD figures
     at.button_group[0].set_value("JPY").run()
     assert metrics(at)["MRR"] == "99,999 JPY"
     at.button_group[0].set_value("EUR").run()
-    assert metrics(at)["Weighted pipeline"] == "6,400.00 EUR"
+    assert metrics(at)["Weighted pipeline"] == "6,400 EUR"
     every = at.dataframe[0].value.set_index("currency")
-    assert every.loc["USD", "open_pipeline"] == "33,000.00 USD"
+    assert every.loc["USD", "open_pipeline"] == "33,000.00 USD"  # the table keeps the cents
 
 
 def test_pipeline__charts_win_rate_and_table() -> None:
@@ -126,6 +126,7 @@ def test_revenue__charts_aging_communities_radar() -> None:
     aging = figures[2]["data"][0]
     assert aging["x"] == ["Current", "1–30 days", "31–60 days", "61–90 days", "Over 90 days"]
     assert aging["y"] == [100.0, 200.0, 700.0, 1100.0, 700.0]
+    assert figures[3]["data"][0]["y"] == ["CryoCloud", "Carpentries"]  # largest at the top
     tiles = metrics(at)
     assert tiles["Invoiced, last 12 months"] == "3,800.00 USD"
     assert tiles["Fiscal sponsor's share"] == "490.00 USD"
@@ -162,16 +163,16 @@ def test_no_data_yet__said_in_words(
 
 def test_a_sync_shows_new_data_at_once(hand_made_base: Path) -> None:
     at = open_page()
-    assert metrics(at)["Open pipeline"] == "33,000.00 USD"
+    assert metrics(at)["Open pipeline"] == "33,000 USD"
     data = json.loads((hand_made_base / "opportunities.json").read_text())
     for record in data["records"]:
         if record["id"] == "recOppAlpha":
             record["fields"]["Opportunity Value"] = 15000
     (hand_made_base / "opportunities.json").write_text(json.dumps(data))
     at.run()
-    assert metrics(at)["Open pipeline"] == "33,000.00 USD"  # cached until the data changes
+    assert metrics(at)["Open pipeline"] == "33,000 USD"  # cached until the data changes
     at.sidebar.button[0].click().run()
-    assert metrics(at)["Open pipeline"] == "38,000.00 USD"
+    assert metrics(at)["Open pipeline"] == "38,000 USD"
 
 
 def _imports(path: Path) -> set[str]:

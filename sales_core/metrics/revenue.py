@@ -196,7 +196,7 @@ def aging_invoices(
         settings,
         f"""
         SELECT i.number, coalesce(c.community, '{NO_CONTRACT}') AS community,
-               c.name AS contract, i.issue_date, i.due_date,
+               coalesce(c.name, '{NO_CONTRACT}') AS contract, i.issue_date, i.due_date,
                {_DAYS_PAST_DUE} AS days_past_due, i.amount,
                coalesce(i.currency, 'USD') AS currency, {_AGING_BUCKET} AS position,
                count(*) OVER () AS total
