@@ -158,7 +158,7 @@ else:
             "organization",
         ],
         column_config={
-            "name": st.column_config.TextColumn("Opportunity", width="medium", pinned=True),
+            "name": st.column_config.TextColumn("Opportunity", width="large"),
             "organization": "Organization",
             "stage": "Stage",
             "value": st.column_config.NumberColumn(f"Value ({currency})", format="localized"),

@@ -5,6 +5,8 @@ Today is 2026-11-25. Each expected value is written out with its arithmetic.
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,10 +16,11 @@ import pytest
 
 from sales_core import store
 from sales_core.config import Settings
+from sales_core.export import safe_csv
 from sales_core.metrics import overview, pipeline, revenue
 from sales_core.metrics.common import currencies
 from sales_core.sync import run_sync
-from tests.dashboard_data import TODAY, write_base
+from tests.dashboard_data import INJECTION_NAME, TODAY, write_base
 
 D = Decimal
 
@@ -188,7 +191,8 @@ def test_opportunity_table__latest_assessment_and_qualify_link(base: Settings) -
     assert (alpha["score"], alpha["recommendation"]) == (11, "Pursue")
     assert alpha["qualify"] == "/qualify?opportunity=recOppAlpha"
     assert alpha["probability"] == D("0.10") and alpha["weighted"] == D("1000.00")
-    assert pd.isna(table.loc["recOppBeta", "recommendation"])
+    assert table.loc["recOppBeta", "recommendation"] == "Not assessed"
+    assert pd.isna(table.loc["recOppBeta", "score"])
     # open deals first, by expected close date
     assert list(table.index[:4]) == ["recOppAlpha", "recOppBeta", "recOppGamma", "recOppEta"]
 
@@ -308,3 +312,13 @@ def test_radar_boundaries(tmp_path: Path) -> None:
     assert radar.loc["CryoCloud hub", "bucket"] == "Within 30 days"
     radar = revenue.renewal_radar(settings, date(2026, 11, 20) - timedelta(days=1))
     assert radar.set_index("name").loc["CryoCloud hub", "bucket"] == "31–90 days"
+
+
+def test_opportunity_csv__formula_in_a_name_is_neutralised(base: Settings) -> None:
+    table = pipeline.opportunity_table(base, usd())
+    text = safe_csv(table, pipeline.CSV_COLUMNS).decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    assert header[:3] == ["Record id", "Opportunity", "Organization"]
+    zeta = next(r for r in rows if r[0] == "recOppZeta")
+    assert zeta[1] == "'" + INJECTION_NAME
+    assert len(rows) == 7

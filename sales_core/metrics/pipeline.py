@@ -24,6 +24,7 @@ from sales_core.metrics.common import (
 UNASSIGNED = "Unassigned"
 NO_CATEGORY = "No category"
 QUALIFY_URL = "/qualify?opportunity="
+NOT_ASSESSED = "Not assessed"
 # The opportunity table's CSV: column -> header.
 CSV_COLUMNS = {
     "id": "Record id",
@@ -318,12 +319,13 @@ def opportunity_table(
 
     Open deals first, by expected close date. Columns: id, name, organization, stage, value,
     currency, probability, weighted, expected_close, owner, category, last_activity, score,
-    recommendation, assessed_on, qualify (a link to the qualification page), total (the number
-    of matching opportunities, of which at most `limit` rows are returned; None: all).
+    recommendation ("Not assessed" without an assessment), assessed_on, qualify (a link to the
+    qualification page), total (the number of matching opportunities, of which at most `limit`
+    rows are returned; None: all).
     """
     stages, params = stage_values(settings)
     where, filter_params = flt.where()
-    params |= filter_params | {"qualify": QUALIFY_URL}
+    params |= filter_params | {"qualify": QUALIFY_URL, "not_assessed": NOT_ASSESSED}
     limit_sql = ""
     if limit is not None:
         limit_sql = "LIMIT $limit"
@@ -336,7 +338,8 @@ def opportunity_table(
                coalesce(o.currency, 'USD') AS currency, {PROBABILITY} AS probability,
                round({WEIGHTED}, 2) AS weighted, o.expected_close,
                o.owner_name AS owner, o.category, o.last_activity,
-               a.score, a.recommendation, a.assessed_on,
+               a.score, coalesce(a.recommendation, $not_assessed) AS recommendation,
+               a.assessed_on,
                $qualify || o.id AS qualify,
                count(*) OVER () AS total
         FROM opportunities AS o
