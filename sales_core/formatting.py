@@ -25,6 +25,24 @@ def money(
     return f"{text} {currency}"
 
 
+_LARGE = ((Decimal(1_000_000_000), "B"), (Decimal(1_000_000), "M"))
+
+
+def money_tile(amount: Decimal | None, currency: str, *, signed: bool = False) -> str:
+    """A short amount for a tile: whole units, or millions (M) and billions (B) with 2 decimals.
+
+    `237,060,501` does not fit a tile; `237.06 M USD` does.
+    """
+    if amount is None:
+        return "–"
+    for size, suffix in _LARGE:
+        if abs(amount) >= size:
+            value = (Decimal(amount) / size).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            text = f"{value:+,}" if signed else f"{value:,}"
+            return f"{text} {suffix} {currency}"
+    return money(amount, currency, signed=signed, whole=True)
+
+
 def percent(share: float | None, places: int = 0) -> str:
     """0.5 -> '50 %'; None reads "–"."""
     return "–" if share is None else f"{share * 100:.{places}f} %"
