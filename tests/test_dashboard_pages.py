@@ -16,6 +16,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from sales_core.metrics import common, overview, pipeline, revenue
 from tests.dashboard_data import OPPORTUNITIES, write_base
 from tests.test_pages import APP, text_of
 
@@ -191,3 +192,21 @@ def test_house_rules__imports() -> None:
         assert not _imports(page) & {"duckdb", "pyairtable"}, page
     for module in (ROOT / "sales_core").rglob("*.py"):
         assert "streamlit" not in _imports(module), module
+
+
+@pytest.mark.parametrize("page", ["pages/home.py", "pages/pipeline.py", "pages/revenue.py"])
+def test_a_rerun_reads_the_cache_not_the_database(
+    page: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_page(page)
+    queries: list[str] = []
+
+    def counting_frame(settings: object, sql: str, params: object) -> object:
+        queries.append(sql)
+        return common.frame(settings, sql, params)  # type: ignore[arg-type]
+
+    for module in (common, overview, pipeline, revenue):
+        monkeypatch.setattr(module, "frame", counting_frame)
+    at.run()
+    assert not at.exception
+    assert queries == []
