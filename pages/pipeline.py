@@ -43,7 +43,9 @@ if options.first_close is not None and options.last_close is not None:
         max_value=options.last_close,
         key="pipeline_close",
     )
-    if isinstance(chosen, tuple) and len(chosen) == 2:
+    # Only a narrowed range filters: deals without an expected close date stay in view.
+    full = (options.first_close, options.last_close)
+    if isinstance(chosen, tuple) and len(chosen) == 2 and tuple(chosen) != full:
         close_from, close_to = chosen
 flt = pipeline.OpportunityFilter(
     currency=currency,

@@ -123,6 +123,19 @@ OPPORTUNITIES = [
         Expected_Close_Date="2026-08-01",
         Last_Activity="2026-08-01",
     ),
+    # GBP, no expected close date yet: in every view until someone narrows the dates
+    _opportunity(
+        "recOppIota",
+        "2026-11-02",
+        Opportunity_Name="Iota hub",
+        Organization="Iota Uni",
+        Stage="Lead",
+        Opportunity_Value=1000,
+        Currency="GBP",
+        Category="Services",
+        Owner=AMARA,
+        Last_Activity="2026-11-24",
+    ),
     # closed before the 12 months
     _opportunity(
         "recOppTheta",

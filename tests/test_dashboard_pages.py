@@ -117,6 +117,14 @@ def test_pipeline__filters() -> None:
     assert not at.exception
 
 
+def test_pipeline__a_deal_without_expected_close_date_stays_in_view() -> None:
+    at = open_page("pages/pipeline.py")
+    at.selectbox(key="pipeline_currency").set_value("GBP").run()
+    assert not at.exception
+    assert list(at.dataframe[-1].value["name"]) == ["Iota hub"]
+    assert "No open opportunity with a value and an expected close date" in text_of(at)
+
+
 def test_revenue__charts_aging_communities_radar() -> None:
     at = open_page("pages/revenue.py")
     figures = charts(at)

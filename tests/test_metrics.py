@@ -43,7 +43,7 @@ def usd(**extra: object) -> pipeline.OpportunityFilter:
 
 def test_overview_tiles__per_currency_never_mixed(base: Settings) -> None:
     tiles = overview.overview_tiles(base, TODAY).set_index("currency")
-    assert list(tiles.index) == ["EUR", "JPY", "USD"]
+    assert list(tiles.index) == ["EUR", "GBP", "JPY", "USD"]
     usd_row, eur = tiles.loc["USD"], tiles.loc["EUR"]
     # open USD: Alpha 10000 + Beta 20000 + Eta ("On hold", unknown, still open) 3000;
     # Gamma has no value.
@@ -84,7 +84,7 @@ def test_overview_tiles__invoicing_and_receivables(base: Settings) -> None:
 
 def test_currencies__every_currency_most_used_first(base: Settings) -> None:
     assert currencies(base)[0] == "USD"
-    assert set(currencies(base)) == {"USD", "EUR", "JPY"}
+    assert set(currencies(base)) == {"USD", "EUR", "GBP", "JPY"}
 
 
 # --- pipeline ------------------------------------------------------------------------------
