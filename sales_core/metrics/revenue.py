@@ -28,7 +28,9 @@ NO_CONTRACT = "(contract not found)"
 
 # Days past due; an invoice without a due date is due 30 days after issue (the default terms).
 _DAYS_PAST_DUE = "datediff('day', coalesce(i.due_date, i.issue_date + 30), $today)"
-_AGING_BUCKET = f"""CASE WHEN {_DAYS_PAST_DUE} <= 0 THEN 0 WHEN {_DAYS_PAST_DUE} <= 30 THEN 1
+# No date at all (neither due nor issue date): counted as current rather than as over 90 days.
+_AGING_BUCKET = f"""CASE WHEN {_DAYS_PAST_DUE} IS NULL OR {_DAYS_PAST_DUE} <= 0 THEN 0
+    WHEN {_DAYS_PAST_DUE} <= 30 THEN 1
     WHEN {_DAYS_PAST_DUE} <= 60 THEN 2 WHEN {_DAYS_PAST_DUE} <= 90 THEN 3 ELSE 4 END"""
 
 
