@@ -5,7 +5,8 @@ Not a page itself: app.py lists the pages explicitly, so this module is never ro
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import os
+from datetime import UTC, date, datetime
 from typing import Any
 
 import streamlit as st
@@ -20,6 +21,8 @@ def page_list() -> list[Any]:
     """The app's pages, in sidebar order (used by app.py, the router)."""
     return [
         st.Page("pages/home.py", title="Overview", default=True),
+        st.Page("pages/pipeline.py", title="Pipeline", url_path="pipeline"),
+        st.Page("pages/revenue.py", title="Revenue", url_path="revenue"),
         st.Page("pages/qualify.py", title="Qualify a lead", url_path="qualify"),
         st.Page("pages/invoices.py", title="Invoices", url_path="invoices"),
         st.Page("pages/data_health.py", title="Data health", url_path="data-health"),
@@ -48,6 +51,23 @@ def ago(moment: datetime | None, now: datetime | None = None) -> str:
             n = seconds // size
             return f"{n} {unit}{'s' if n != 1 else ''} ago"
     return "just now"
+
+
+def today() -> date:
+    """The day the dashboards are computed for: today, or `SALES_TODAY` (YYYY-MM-DD) when set.
+
+    The override lets a demo or a test show the figures of a fixed day (the demo data is made
+    for 2026-11-25).
+    """
+    override = os.environ.get("SALES_TODAY")
+    if override:
+        try:
+            return date.fromisoformat(override)
+        except ValueError:
+            st.warning(
+                f"SALES_TODAY must be a date like 2026-11-25, got '{override}'; using today."
+            )
+    return date.today()
 
 
 def first_demo_sync(settings: Settings) -> None:

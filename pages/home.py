@@ -3,6 +3,9 @@
 import streamlit as st
 
 from pages import chrome
+from pages.queries import cached
+from sales_core.formatting import money_table, money_tile
+from sales_core.metrics.overview import OVERVIEW_COLUMNS, overview_tiles
 
 settings, status = chrome.page_start()
 
@@ -26,6 +29,74 @@ if status.last_run_status == "failed":
         f"Reason: {status.last_run_error}"
     )
 
+today = chrome.today()
+tiles = cached(overview_tiles, settings, status, today)
+st.subheader("Key figures")
+if tiles.empty:
+    st.info("The data holds no opportunities, contracts or invoices yet.")
+else:
+    by_currency = tiles.set_index("currency")
+    # Totals are never summed across currencies: one currency at a time, all of them below.
+    currencies = list(by_currency.index)
+    default = "USD" if "USD" in currencies else currencies[0]
+    currency = (
+        st.segmented_control("Currency", currencies, default=default, key="overview_currency")
+        or default
+    )
+    row = by_currency.loc[currency]
+    st.caption("Rounded to whole units (M: millions); *Every currency* below has the cents.")
+    first, second = st.columns(4), st.columns(4)
+    first[0].metric("Open pipeline", money_tile(row["open_pipeline"], currency))
+    first[1].metric(
+        "Weighted pipeline",
+        money_tile(row["weighted_pipeline"], currency),
+        help="Each open deal's value × its probability (rating ÷ 5, else the stage's default).",
+    )
+    first[2].metric(
+        "MRR",
+        money_tile(row["mrr"], currency),
+        delta=f"{money_tile(row['mrr_change'], currency, signed=True)} vs a month ago",
+        delta_color="normal" if row["mrr_change"] else "off",
+        help="Monthly fees of the contracts in force today (Active or Ended, covering today).",
+    )
+    first[3].metric("ARR", money_tile(row["arr"], currency), help="12 × MRR.")
+    second[0].metric(
+        f"Invoiced in {today:%B}",
+        money_tile(row["invoiced_this_month"], currency),
+        delta=f"{money_tile(row['invoiced_change'], currency, signed=True)} vs last month",
+        delta_color="normal" if row["invoiced_change"] else "off",
+        help="Receivables issued this month (Authorized or Paid), compared with all of last month.",
+    )
+    second[1].metric(
+        "Receivables outstanding",
+        money_tile(row["receivables"], currency),
+        help="Receivables issued and not yet paid (status Authorized).",
+    )
+    second[2].metric(
+        "More than 60 days past due",
+        money_tile(row["receivables_over_60"], currency),
+        help="Outstanding receivables whose due date is more than 60 days ago.",
+    )
+    with st.expander("Every currency"):
+        st.dataframe(
+            money_table(tiles, OVERVIEW_COLUMNS),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "currency": "Currency",
+                "open_pipeline": "Open pipeline",
+                "weighted_pipeline": "Weighted pipeline",
+                "mrr": "MRR",
+                "arr": "ARR",
+                "invoiced_this_month": f"Invoiced in {today:%B}",
+                "receivables": "Receivables outstanding",
+                "receivables_over_60": "> 60 days past due",
+            },
+        )
+    st.page_link("pages/pipeline.py", label="Open the pipeline")
+    st.page_link("pages/revenue.py", label="Open revenue")
+
+st.subheader("Records")
 columns = st.columns(4)
 labels = {
     "opportunities": "Opportunities",

@@ -401,9 +401,23 @@ class _Invoice:
     fields: Fields
 
 
+@dataclass(frozen=True)
+class Sizes:
+    """Table sizes other than `scale`'s, for load tests; None keeps the scale's size.
+
+    `invoices` adds archive history when the contracts' own invoices are fewer: copies of
+    them moved back 24 months at a time (all paid), so the invoice table reaches that size.
+    """
+
+    opportunities: int | None = None
+    contracts: int | None = None
+    invoices: int | None = None
+
+
 class _Generator:
-    def __init__(self, scale: int, seed: int, today: date) -> None:
+    def __init__(self, scale: int, seed: int, today: date, sizes: Sizes | None = None) -> None:
         self.scale = scale
+        self.sizes = sizes or Sizes()
         self.seed = seed
         self.today = today
         self.this_month = today.replace(day=1)
@@ -469,7 +483,8 @@ class _Generator:
     def build_contracts(self) -> None:
         rng = self._rng("contracts")
         self.contracts = self._pinned_contracts()
-        n_random = max(0, _CONTRACTS_PER_SCALE * self.scale - len(self.contracts))
+        wanted = self.sizes.contracts or _CONTRACTS_PER_SCALE * self.scale
+        n_random = max(0, wanted - len(self.contracts))
         statuses = _allocate(
             rng, n_random, [("Active", 0.62), ("Ended", 0.22), ("Draft", 0.09), ("Cancelled", 0.07)]
         )
@@ -719,7 +734,8 @@ class _Generator:
         rng = self._rng("opportunities")
         won_with_contract = self._won_for_contracts(rng)
         special = self._cad_opportunity(rng)
-        n_rest = max(0, _OPPORTUNITIES_PER_SCALE * self.scale - len(won_with_contract) - 1)
+        wanted = self.sizes.opportunities or _OPPORTUNITIES_PER_SCALE * self.scale
+        n_rest = max(0, wanted - len(won_with_contract) - 1)
         stages = _allocate(
             rng,
             n_rest,
@@ -929,6 +945,7 @@ class _Generator:
                     drafts.append(self._draft(c, month, period))
                 month = _add_months(month, 1)
         drafts += self._extra_invoices(rng)
+        drafts += self._archive(drafts)
         drafts.sort(key=lambda d: (d.issue, d.sort_key))
         self._settle(rng, drafts)
         next_number: dict[int, int] = {}
@@ -943,6 +960,31 @@ class _Generator:
                     "fields": draft.fields,
                 }
             )
+
+    def _archive(self, drafts: list[_Invoice]) -> list[_Invoice]:
+        """Older copies of the contracts' invoices, until `sizes.invoices` is reached."""
+        target = self.sizes.invoices
+        if target is None or len(drafts) >= target:
+            return []
+        template = [d for d in drafts if "Type" not in d.fields and "Invoice Key" in d.fields]
+        archive: list[_Invoice] = []
+        shift = 0
+        while len(drafts) + len(archive) < target:
+            shift -= 24
+            for draft in template:
+                if len(drafts) + len(archive) >= target:
+                    break
+                fields = dict(draft.fields)
+                for key in ("Period Start", "Period End", "Issue Date", "Due Date"):
+                    fields[key] = _add_months(date.fromisoformat(fields[key]), shift).isoformat()
+                contract = fields["Contract"][0]
+                fields["Invoice Key"] = (
+                    f"{contract}/{fields['Period Start']}/{fields['Period End']}"
+                )
+                archive.append(
+                    _Invoice(date.fromisoformat(fields["Issue Date"]), draft.sort_key, fields)
+                )
+        return archive
 
     def _draft(self, c: _Contract, month: date, period: tuple[date, date]) -> _Invoice:
         assert c.fee is not None
@@ -1073,17 +1115,21 @@ class _Generator:
 
 
 def generate(
-    scale: int = 1, seed: int = 2026, today: date = date(2026, 11, 25)
+    scale: int = 1,
+    seed: int = 2026,
+    today: date = date(2026, 11, 25),
+    sizes: Sizes | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Demo records for every table in TABLE_KEYS, in AirTable's list-records shape.
 
     Same arguments, same output. `scale` multiplies communities, opportunities, contracts and
     invoices; the six broken records stay six. Nothing is dated today or later except plans
-    (expected close dates, contract ends, draft contracts' starts).
+    (expected close dates, contract ends, draft contracts' starts). `sizes` sets the number of
+    opportunities, contracts or invoices directly (see `Sizes`).
     """
     if scale < 1:
         raise ValueError("scale must be 1 or more")
-    generator = _Generator(scale, seed, today)
+    generator = _Generator(scale, seed, today, sizes)
     generator.build_contracts()
     generator.build_opportunities()
     generator.build_invoices()
@@ -1123,10 +1169,19 @@ def main(argv: list[str] | None = None) -> int:
         default=date(2026, 11, 25),
         help="the date the data is 'as of', YYYY-MM-DD (default 2026-11-25)",
     )
+    for table in ("opportunities", "contracts", "invoices"):
+        parser.add_argument(
+            f"--{table}",
+            type=int,
+            default=None,
+            metavar="N",
+            help=f"about N {table} instead of the scale's number (for load tests)",
+        )
     args = parser.parse_args(argv)
     if args.scale < 1:
         parser.error("--scale must be 1 or more")
-    records = generate(scale=args.scale, seed=args.seed, today=args.today)
+    sizes = Sizes(args.opportunities, args.contracts, args.invoices)
+    records = generate(scale=args.scale, seed=args.seed, today=args.today, sizes=sizes)
     write(records, args.out)
     counts = ", ".join(f"{len(records[key])} {key}" for key in TABLE_KEYS)
     print(

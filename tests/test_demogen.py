@@ -367,3 +367,15 @@ def test_main__writes_the_files_and_says_so(
         text = (out / f"{key}.json").read_text(encoding="utf-8")
         assert text.endswith("}\n")
         assert json.loads(text) == {"records": expected[key]}
+
+
+def test_generate__sizes_set_the_table_sizes_for_load_tests() -> None:
+    records = demogen.generate(sizes=demogen.Sizes(opportunities=200, contracts=70, invoices=1200))
+    assert [len(records[t]) for t in ("opportunities", "contracts", "invoices")] == [200, 70, 1200]
+    numbers = [r["fields"]["Invoice Number"] for r in records["invoices"]]
+    keys = [
+        r["fields"].get("Invoice Key") for r in records["invoices"] if "Invoice Key" in r["fields"]
+    ]
+    assert len(set(numbers)) == len(numbers) and len(set(keys)) == len(keys)
+    archive = [r for r in records["invoices"] if r["fields"]["Issue Date"] < "2024-11-01"]
+    assert archive and all(r["fields"]["Status"] in ("Paid", "Void") for r in archive)

@@ -14,7 +14,14 @@ from sales_core.health import sync_status
 from sales_core.sync import run_sync
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["pages/home.py", "pages/qualify.py", "pages/invoices.py", "pages/data_health.py"]
+PAGES = [
+    "pages/home.py",
+    "pages/pipeline.py",
+    "pages/revenue.py",
+    "pages/qualify.py",
+    "pages/invoices.py",
+    "pages/data_health.py",
+]
 
 
 @pytest.fixture(autouse=True)

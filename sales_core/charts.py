@@ -1,0 +1,227 @@
+"""Plotly figures for the dashboards, drawn from the small frames of `sales_core.metrics`.
+
+Amounts arrive as `Decimal` and become floats here, at the plotting boundary only; the labels
+carry the currency, since no chart ever mixes two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+# One colour per pipeline stage, in stage order; unknown stages are grey.
+STAGE_COLOURS = ("#9ecae1", "#6baed6", "#3182bd", "#08519c", "#31a354", "#de2d26")
+UNKNOWN_COLOUR = "#969696"
+AGING_COLOURS = ("#74c476", "#fdd0a2", "#fdae6b", "#f16913", "#a63603")
+RENEWAL_COLOURS = ("#a50f15", "#ef3b2c", "#fc9272", "#fcbba1")
+
+
+def _floats(values: Iterable[Any]) -> list[float]:
+    return [float(v) if v is not None else 0.0 for v in values]
+
+
+def money_label(amount: Decimal | float, currency: str) -> str:
+    """`12,000 USD`: whole units, thousands separated (cents do not help a chart label)."""
+    return f"{float(amount):,.0f} {currency}"
+
+
+def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left"},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        # below the plot, so that it never runs into the title
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "traceorder": "normal"},
+    )
+    return fig
+
+
+def _stage_colour(position: int) -> str:
+    return STAGE_COLOURS[position] if position < len(STAGE_COLOURS) else UNKNOWN_COLOUR
+
+
+def stage_label(stage: str, known: bool) -> str:
+    """A stage's name, marked when the schema does not know it."""
+    return stage if known else f"{stage} (unknown stage)"
+
+
+def funnel_chart(funnel: pd.DataFrame, currency: str) -> go.Figure:
+    """Opportunities per stage as a funnel; each bar's label gives the count and the value."""
+    labels = [
+        stage_label(s, bool(k)) for s, k in zip(funnel["stage"], funnel["known"], strict=True)
+    ]
+    text = [
+        f"{n:,} · {money_label(v, currency)}"
+        for n, v in zip(funnel["opportunities"], funnel["value"], strict=True)
+    ]
+    fig = go.Figure(
+        go.Funnel(
+            y=labels,
+            x=[int(n) for n in funnel["opportunities"]],
+            text=text,
+            textinfo="text",
+            marker={"color": [_stage_colour(int(p)) for p in funnel["position"]]},
+            hovertemplate="%{y}: %{text}<extra></extra>",
+        )
+    )
+    return _layout(fig, f"Opportunities by stage (count · value in {currency})", height=380)
+
+
+def weighted_by_month_chart(weighted: pd.DataFrame, currency: str) -> go.Figure:
+    """Weighted pipeline per expected close month, stacked by stage."""
+    fig = go.Figure()
+    order = weighted.drop_duplicates("stage").sort_values(["position", "stage"])
+    for stage, position in zip(order["stage"], order["position"], strict=True):
+        rows = weighted[weighted["stage"] == stage]
+        fig.add_bar(
+            x=list(rows["month"]),
+            y=_floats(rows["weighted"]),
+            name=stage,
+            marker_color=_stage_colour(int(position)),
+            hovertemplate=f"{stage}<br>%{{x|%b %Y}}: %{{y:,.0f}} {currency}<extra></extra>",
+        )
+    fig.update_layout(barmode="stack", xaxis={"tickformat": "%b %Y"})
+    fig.update_yaxes(title_text=f"value × probability ({currency})", tickformat=",.0f")
+    return _layout(fig, f"Weighted pipeline by expected close month ({currency})")
+
+
+def mrr_chart(mrr: pd.DataFrame, pipeline: pd.DataFrame, currency: str, today: date) -> go.Figure:
+    """MRR per month (line) with the weighted pipeline closing per month (bars, right axis)."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    past = mrr[mrr["month"] <= today.replace(day=1)]
+    future = mrr[mrr["month"] >= today.replace(day=1)]
+    fig.add_scatter(
+        x=list(past["month"]),
+        y=_floats(past["mrr"]),
+        name="MRR",
+        mode="lines+markers",
+        line={"color": "#08519c"},
+        hovertemplate=f"%{{x|%b %Y}}: %{{y:,.2f}} {currency}<extra>MRR</extra>",
+    )
+    fig.add_scatter(
+        x=list(future["month"]),
+        y=_floats(future["mrr"]),
+        name="MRR, contracted ahead",
+        mode="lines+markers",
+        line={"color": "#08519c", "dash": "dot"},
+        hovertemplate=f"%{{x|%b %Y}}: %{{y:,.2f}} {currency}<extra>contracted</extra>",
+    )
+    if len(pipeline):
+        fig.add_bar(
+            x=list(pipeline["month"]),
+            y=_floats(pipeline["weighted"]),
+            name="Weighted pipeline closing (right axis)",
+            marker_color="rgba(49, 163, 84, 0.45)",
+            hovertemplate=f"%{{x|%b %Y}}: %{{y:,.0f}} {currency}<extra>pipeline</extra>",
+            secondary_y=True,
+        )
+    fig.update_yaxes(
+        title_text=f"MRR ({currency})", tickformat=",.0f", rangemode="tozero", secondary_y=False
+    )
+    fig.update_yaxes(
+        title_text=f"weighted pipeline ({currency})",
+        tickformat=",.0f",
+        rangemode="tozero",
+        tickmode="auto",
+        secondary_y=True,
+        showgrid=False,
+    )
+    fig.update_xaxes(tickformat="%b %Y")
+    return _layout(fig, f"Monthly recurring revenue ({currency})", height=400)
+
+
+def invoiced_paid_chart(flows: pd.DataFrame, currency: str) -> go.Figure:
+    """Invoiced against paid, per month, side by side."""
+    fig = go.Figure()
+    fig.add_bar(
+        x=list(flows["month"]),
+        y=_floats(flows["invoiced"]),
+        name="Invoiced",
+        marker_color="#3182bd",
+        hovertemplate=f"%{{x|%b %Y}}: %{{y:,.2f}} {currency}<extra>invoiced</extra>",
+    )
+    fig.add_bar(
+        x=list(flows["month"]),
+        y=_floats(flows["paid"]),
+        name="Paid",
+        marker_color="#31a354",
+        hovertemplate=f"%{{x|%b %Y}}: %{{y:,.2f}} {currency}<extra>paid</extra>",
+    )
+    fig.update_layout(barmode="group", xaxis={"tickformat": "%b %Y"})
+    fig.update_yaxes(title_text=currency, tickformat=",.0f")
+    return _layout(fig, f"Invoiced and paid per month ({currency})")
+
+
+def aging_chart(buckets: pd.DataFrame, currency: str) -> go.Figure:
+    """Receivables outstanding per days-past-due bucket."""
+    text = [
+        f"{money_label(a, currency)} · {n:,} inv."
+        for a, n in zip(buckets["amount"], buckets["invoices"], strict=True)
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=list(buckets["bucket"]),
+            y=_floats(buckets["amount"]),
+            text=text,
+            textposition="outside",
+            textangle=0,
+            cliponaxis=False,
+            marker_color=list(AGING_COLOURS[: len(buckets)]),
+            hovertemplate="%{x}: %{text}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(title_text=currency, tickformat=",.0f")
+    fig.update_xaxes(title_text="days past due")
+    return _layout(fig, f"Receivables aging ({currency})")
+
+
+def community_chart(communities: pd.DataFrame, currency: str) -> go.Figure:
+    """Invoiced per community, split into the organisation's and the fiscal sponsor's share."""
+    rows = communities.iloc[::-1]  # largest at the top
+    fig = go.Figure()
+    fig.add_bar(
+        y=list(rows["community"]),
+        x=_floats(rows["org_share"]),
+        name="Organisation's share",
+        orientation="h",
+        marker_color="#3182bd",
+        hovertemplate=f"%{{y}}: %{{x:,.2f}} {currency}<extra>organisation</extra>",
+    )
+    fig.add_bar(
+        y=list(rows["community"]),
+        x=_floats(rows["sponsor_share"]),
+        name="Fiscal sponsor (CSS %)",
+        orientation="h",
+        marker_color="#bdd7e7",
+        hovertemplate=f"%{{y}}: %{{x:,.2f}} {currency}<extra>fiscal sponsor</extra>",
+    )
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(title_text=currency, tickformat=",.0f")
+    fig.update_yaxes(automargin=True)
+    return _layout(fig, f"Invoiced by community ({currency})", height=120 + 32 * len(rows))
+
+
+def renewal_chart(radar: pd.DataFrame, buckets: tuple[str, ...]) -> go.Figure:
+    """How many Active contracts end in each window (or already ended)."""
+    counts = radar["bucket"].value_counts()
+    fig = go.Figure(
+        go.Bar(
+            y=list(buckets),
+            x=[int(counts.get(b, 0)) for b in buckets],
+            text=[int(counts.get(b, 0)) for b in buckets],
+            textposition="auto",
+            orientation="h",
+            marker_color=list(RENEWAL_COLOURS[: len(buckets)]),
+            hovertemplate="%{y}: %{x} contracts<extra></extra>",
+        )
+    )
+    few = max(counts, default=0) <= 10  # whole-number ticks for small counts
+    fig.update_xaxes(title_text="Active contracts", rangemode="tozero", dtick=1 if few else None)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    return _layout(fig, "Active contracts by end date", height=320)

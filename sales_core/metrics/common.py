@@ -1,0 +1,120 @@
+"""What every metric query shares: a short connection, the stage table and money rounding."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from sales_core import store
+from sales_core.config import Settings
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+WON = "Closed—won"
+LOST = "Closed—lost"
+CLOSED_STAGES = (WON, LOST)
+UNKNOWN_STAGE_POSITION = 99
+
+# An invoice counts as revenue when it is a receivable (a missing Type means ACCREC) and it was
+# issued: Draft is not sent yet and Void never counts.
+RECEIVABLE = "coalesce(i.type, 'ACCREC') = 'ACCREC'"
+ISSUED = "i.status IN ('Authorized', 'Paid')"
+# Billed contract statuses (billing.md): they cover the days between their dates.
+BILLED_STATUSES = ("Active", "Ended")
+
+
+def frame(settings: Settings, sql: str, params: list[Any] | dict[str, Any]) -> pd.DataFrame:
+    """Run one read query on a short connection; DECIMAL columns come back as `Decimal`.
+
+    Integers come back as pandas' nullable Int64, dates as `datetime.date`.
+    """
+    with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
+        table = con.sql(sql, params=params).to_arrow_table()
+    return table.to_pandas(types_mapper=_NULLABLE_INTEGERS.get)
+
+
+# Integer columns with gaps (a score not given) stay integers instead of becoming floats.
+_NULLABLE_INTEGERS = {
+    pa.int8(): pd.Int64Dtype(),
+    pa.int16(): pd.Int64Dtype(),
+    pa.int32(): pd.Int64Dtype(),
+    pa.int64(): pd.Int64Dtype(),
+}
+
+
+def stage_values(settings: Settings) -> tuple[str, dict[str, Any]]:
+    """A `stages(stage, position, default_probability)` CTE and its bound parameters.
+
+    The order and default probabilities come from the settings (airtable-schema.md); a stage
+    the schema does not know gets no row, so queries place it last and give it no default.
+    """
+    rows = []
+    params: dict[str, Any] = {}
+    for n, (stage, probability) in enumerate(settings.stage_probability.items()):
+        rows.append(f"($stage_{n}, {n}, CAST($probability_{n} AS DECIMAL(9, 6)))")
+        params[f"stage_{n}"] = stage
+        params[f"probability_{n}"] = probability
+    return f"stages(stage, position, default_probability) AS (VALUES {', '.join(rows)})", params
+
+
+# value × probability: the rating (1–5) ÷ 5 when given, else the stage's default, else nothing.
+WEIGHTED = "o.value * coalesce(o.probability_rating * 0.20, s.default_probability)"
+PROBABILITY = "coalesce(o.probability_rating * 0.20, s.default_probability)"
+IS_OPEN = "(o.stage IS NULL OR o.stage NOT IN ('Closed—won', 'Closed—lost'))"
+
+
+def currencies(settings: Settings) -> list[str]:
+    """Every currency in the data, the most used first (for the currency pickers)."""
+    df = frame(
+        settings,
+        """
+        SELECT currency, count(*) AS n FROM (
+            SELECT coalesce(currency, 'USD') AS currency FROM opportunities
+            UNION ALL SELECT coalesce(currency, 'USD') FROM contracts
+            UNION ALL SELECT coalesce(currency, 'USD') FROM invoices
+        ) GROUP BY currency ORDER BY n DESC, currency
+        """,
+        {},
+    )
+    return [str(c) for c in df["currency"]]
+
+
+def same_day_months_ago(day: date, months: int) -> date:
+    """The same day `months` earlier, clamped to the end of a shorter month."""
+    first = add_months(day, -months)
+    return first.replace(day=min(day.day, days_in_month(first)))
+
+
+def month_start(day: date) -> date:
+    """The first day of `day`'s month."""
+    return day.replace(day=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month `months` after `day`'s month."""
+    year, month0 = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month0 + 1, 1)
+
+
+def days_in_month(day: date) -> int:
+    """How many days `day`'s month has."""
+    return calendar.monthrange(day.year, day.month)[1]
+
+
+def cents(value: Decimal | None) -> Decimal:
+    """An amount rounded once to cents, HALF_UP; nothing is zero."""
+    if value is None:
+        return ZERO
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def money_column(df: pd.DataFrame, *names: str) -> pd.DataFrame:
+    """Replace missing sums with Decimal zero and round to cents (in place; returned)."""
+    for name in names:
+        df[name] = [cents(v) if v is not None and v == v else ZERO for v in df[name]]
+    return df

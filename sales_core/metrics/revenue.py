@@ -1,0 +1,321 @@
+"""Revenue: MRR by month, invoicing against payments, receivables aging, communities, renewals."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+
+from sales_core.config import Settings
+from sales_core.metrics.common import (
+    IS_OPEN,
+    ISSUED,
+    RECEIVABLE,
+    WEIGHTED,
+    add_months,
+    cents,
+    frame,
+    money_column,
+    month_start,
+    stage_values,
+)
+
+AGING_BUCKETS = ("Current", "1–30 days", "31–60 days", "61–90 days", "Over 90 days")
+RENEWAL_BUCKETS = ("Ended, still Active", "Within 30 days", "31–90 days", "91–180 days")
+OTHER_COMMUNITIES = "Other communities"
+NO_CONTRACT = "(contract not found)"
+
+# Days past due; an invoice without a due date is due 30 days after issue (the default terms).
+_DAYS_PAST_DUE = "datediff('day', coalesce(i.due_date, i.issue_date + 30), $today)"
+# No date at all (neither due nor issue date): counted as current rather than as over 90 days.
+_AGING_BUCKET = f"""CASE WHEN {_DAYS_PAST_DUE} IS NULL OR {_DAYS_PAST_DUE} <= 0 THEN 0
+    WHEN {_DAYS_PAST_DUE} <= 30 THEN 1
+    WHEN {_DAYS_PAST_DUE} <= 60 THEN 2 WHEN {_DAYS_PAST_DUE} <= 90 THEN 3 ELSE 4 END"""
+
+
+def mrr_by_month(
+    settings: Settings, currency: str, today: date, back: int = 24, ahead: int = 12
+) -> pd.DataFrame:
+    """Monthly recurring revenue per calendar month, `back` months before this one to `ahead`.
+
+    A billed contract (Active or Ended) contributes its Monthly Fee × the days its dates cover
+    in the month ÷ the month's days (billing.md's proration): a contract starting on the 16th
+    of a 30-day month counts for 15/30 of its fee. Rounded once per month, to cents.
+    Columns: month (first day), contracts, mrr.
+    """
+    first = add_months(today, -back)
+    last = add_months(today, ahead)
+    df = frame(
+        settings,
+        """
+        WITH months AS (
+            SELECT CAST(m AS DATE) AS month, last_day(CAST(m AS DATE)) AS month_end
+            FROM unnest(generate_series(CAST($first AS DATE), CAST($last AS DATE),
+                                        INTERVAL 1 MONTH)) AS t(m)
+        )
+        SELECT m.month, count(c.id) AS contracts, day(m.month_end) AS days,
+               sum(c.monthly_fee * (datediff('day', greatest(c.start_date, m.month),
+                                             least(coalesce(c.end_date, m.month_end),
+                                                   m.month_end)) + 1)) AS fee_days
+        FROM months AS m
+        LEFT JOIN contracts AS c
+               ON c.status IN ('Active', 'Ended') AND coalesce(c.currency, 'USD') = $currency
+              AND c.monthly_fee IS NOT NULL AND c.start_date <= m.month_end
+              AND (c.end_date IS NULL OR c.end_date >= m.month)
+        GROUP BY ALL
+        ORDER BY m.month
+        """,
+        {"first": first, "last": last, "currency": currency},
+    )
+    df["mrr"] = [
+        cents(Decimal(fee_days) / int(days)) if fee_days is not None else cents(None)
+        for fee_days, days in zip(df["fee_days"], df["days"], strict=True)
+    ]
+    return df[["month", "contracts", "mrr"]]
+
+
+def weighted_pipeline_forward(
+    settings: Settings, currency: str, today: date, ahead: int = 12
+) -> pd.DataFrame:
+    """Open pipeline's value × probability by expected close month, this month onwards.
+
+    Deals whose expected close date has passed are counted in this month (they are still
+    open). Columns: month, opportunities, weighted.
+    """
+    stages, params = stage_values(settings)
+    params |= {"this_month": month_start(today), "end": add_months(today, ahead), "cur": currency}
+    df = frame(
+        settings,
+        f"""
+        WITH {stages}
+        SELECT CAST(greatest(date_trunc('month', o.expected_close), $this_month) AS DATE)
+                   AS month,
+               count(*) AS opportunities, sum({WEIGHTED}) AS weighted
+        FROM opportunities AS o LEFT JOIN stages AS s ON s.stage = o.stage
+        WHERE {IS_OPEN} AND coalesce(o.currency, 'USD') = $cur AND o.value IS NOT NULL
+          AND o.expected_close < $end
+        GROUP BY ALL
+        ORDER BY month
+        """,
+        params,
+    )
+    return money_column(df, "weighted")
+
+
+def invoiced_vs_paid(
+    settings: Settings, currency: str, today: date, months: int = 24
+) -> pd.DataFrame:
+    """Per month: receivables issued (Authorized or Paid) and receivables paid (by Paid Date).
+
+    Columns: month, invoiced, paid; `months` months up to and including this one.
+    """
+    params: dict[str, object] = {
+        "first": add_months(today, -(months - 1)),
+        "last": month_start(today),
+        "currency": currency,
+        "today": today,
+    }
+    df = frame(
+        settings,
+        f"""
+        WITH months AS (
+            SELECT CAST(m AS DATE) AS month
+            FROM unnest(generate_series(CAST($first AS DATE), CAST($last AS DATE),
+                                        INTERVAL 1 MONTH)) AS t(m)
+        ),
+        receivables AS (
+            SELECT i.* FROM invoices AS i
+            WHERE {RECEIVABLE} AND coalesce(i.currency, 'USD') = $currency
+        ),
+        issued AS (
+            SELECT CAST(date_trunc('month', i.issue_date) AS DATE) AS month,
+                   sum(i.amount) AS invoiced
+            FROM receivables AS i
+            WHERE {ISSUED} AND i.issue_date >= $first AND i.issue_date <= $today
+            GROUP BY ALL
+        ),
+        settled AS (
+            SELECT CAST(date_trunc('month', i.paid_date) AS DATE) AS month,
+                   sum(i.amount) AS paid
+            FROM receivables AS i
+            WHERE i.status = 'Paid' AND i.paid_date >= $first AND i.paid_date <= $today
+            GROUP BY ALL
+        )
+        SELECT m.month, s.invoiced, p.paid
+        FROM months AS m
+        LEFT JOIN issued AS s USING (month)
+        LEFT JOIN settled AS p USING (month)
+        ORDER BY m.month
+        """,
+        params,
+    )
+    return money_column(df, "invoiced", "paid")
+
+
+def aging(settings: Settings, currency: str, today: date) -> pd.DataFrame:
+    """Receivables outstanding (Authorized) by days past due: current, 1–30, 31–60, 61–90, >90.
+
+    Every bucket is present. Columns: bucket, position, invoices, amount.
+    """
+    df = frame(
+        settings,
+        f"""
+        WITH buckets AS (
+            SELECT * FROM (VALUES (0), (1), (2), (3), (4)) AS b(position)
+        ),
+        outstanding AS (
+            SELECT {_AGING_BUCKET} AS position, count(*) AS invoices, sum(i.amount) AS amount
+            FROM invoices AS i
+            WHERE {RECEIVABLE} AND i.status = 'Authorized'
+              AND coalesce(i.currency, 'USD') = $currency
+            GROUP BY ALL
+        )
+        SELECT b.position, coalesce(o.invoices, 0) AS invoices, o.amount
+        FROM buckets AS b LEFT JOIN outstanding AS o USING (position)
+        ORDER BY b.position
+        """,
+        {"today": today, "currency": currency},
+    )
+    df.insert(0, "bucket", [AGING_BUCKETS[int(p)] for p in df["position"]])
+    return money_column(df, "amount")
+
+
+def aging_invoices(
+    settings: Settings, currency: str, today: date, bucket: str | None = None, limit: int = 500
+) -> pd.DataFrame:
+    """The outstanding invoices behind the aging buckets (one bucket, or all), oldest first.
+
+    Columns: number, community, contract, issue_date, due_date, days_past_due, amount,
+    currency, bucket, total (the number of invoices, of which at most `limit` rows come back).
+    """
+    params: dict[str, object] = {"today": today, "currency": currency, "limit": limit}
+    only = ""
+    if bucket is not None:
+        only = f"AND {_AGING_BUCKET} = $position"
+        params["position"] = AGING_BUCKETS.index(bucket)
+    df = frame(
+        settings,
+        f"""
+        SELECT i.number, coalesce(c.community, '{NO_CONTRACT}') AS community,
+               coalesce(c.name, '{NO_CONTRACT}') AS contract, i.issue_date, i.due_date,
+               {_DAYS_PAST_DUE} AS days_past_due, i.amount,
+               coalesce(i.currency, 'USD') AS currency, {_AGING_BUCKET} AS position,
+               count(*) OVER () AS total
+        FROM invoices AS i LEFT JOIN contracts AS c ON c.id = i.contract_id
+        WHERE {RECEIVABLE} AND i.status = 'Authorized'
+          AND coalesce(i.currency, 'USD') = $currency {only}
+        ORDER BY days_past_due DESC, i.number
+        LIMIT $limit
+        """,
+        params,
+    )
+    df.insert(8, "bucket", [AGING_BUCKETS[int(p)] for p in df["position"]])
+    return df.drop(columns="position")
+
+
+def _issued_window(today: date, months: int) -> dict[str, object]:
+    return {"first": add_months(today, -(months - 1)), "today": today}
+
+
+def revenue_by_community(
+    settings: Settings, currency: str, today: date, top: int = 10, months: int = 12
+) -> pd.DataFrame:
+    """Receivables issued in the last `months` months (this one included), per community.
+
+    The `top` communities by amount, then one "Other communities" row for the rest. The
+    organisation's share is amount × (1 − CSS %) (billing.md), rounded per row; the fiscal
+    sponsor's share is the rest. Columns: community, invoices, invoiced, sponsor_share,
+    org_share.
+    """
+    params = _issued_window(today, months) | {"currency": currency, "top": top}
+    df = frame(
+        settings,
+        f"""
+        WITH per_community AS (
+            SELECT coalesce(c.community, '{NO_CONTRACT}') AS community, count(*) AS invoices,
+                   sum(i.amount) AS invoiced,
+                   sum(i.amount * (1 - coalesce(c.css_pct, 0))) AS org_exact
+            FROM invoices AS i LEFT JOIN contracts AS c ON c.id = i.contract_id
+            WHERE {RECEIVABLE} AND {ISSUED} AND coalesce(i.currency, 'USD') = $currency
+              AND i.issue_date >= $first AND i.issue_date <= $today
+            GROUP BY ALL
+        ),
+        ranked AS (
+            SELECT *, row_number() OVER (ORDER BY invoiced DESC, community) AS rank
+            FROM per_community
+        )
+        SELECT CASE WHEN rank <= $top THEN community ELSE '{OTHER_COMMUNITIES}' END
+                   AS community,
+               sum(invoices) AS invoices, sum(invoiced) AS invoiced,
+               round(sum(org_exact), 2) AS org_share, min(rank) AS rank
+        FROM ranked
+        GROUP BY 1
+        ORDER BY rank
+        """,
+        params,
+    )
+    money_column(df, "invoiced", "org_share")
+    df["sponsor_share"] = [
+        inv - org for inv, org in zip(df["invoiced"], df["org_share"], strict=True)
+    ]
+    return df[["community", "invoices", "invoiced", "sponsor_share", "org_share"]]
+
+
+def revenue_share(
+    settings: Settings, currency: str, today: date, months: int = 12
+) -> dict[str, Decimal]:
+    """Totals over the same window as `revenue_by_community`: invoiced, sponsor and org share."""
+    params = _issued_window(today, months) | {"currency": currency}
+    df = frame(
+        settings,
+        f"""
+        SELECT sum(i.amount) AS invoiced,
+               round(sum(i.amount * (1 - coalesce(c.css_pct, 0))), 2) AS org_share
+        FROM invoices AS i LEFT JOIN contracts AS c ON c.id = i.contract_id
+        WHERE {RECEIVABLE} AND {ISSUED} AND coalesce(i.currency, 'USD') = $currency
+          AND i.issue_date >= $first AND i.issue_date <= $today
+        """,
+        params,
+    )
+    invoiced, org = cents(df["invoiced"].iloc[0]), cents(df["org_share"].iloc[0])
+    return {"invoiced": invoiced, "sponsor_share": invoiced - org, "org_share": org}
+
+
+def renewal_radar(settings: Settings, today: date) -> pd.DataFrame:
+    """Active contracts ending within 180 days, or already past their End Date.
+
+    Columns: bucket, position, name, community, end_date, days_left, monthly_fee, currency,
+    billing_email; soonest first.
+    """
+    df = frame(
+        settings,
+        """
+        SELECT CASE WHEN c.end_date < $today THEN 0
+                    WHEN c.end_date <= $today + 30 THEN 1
+                    WHEN c.end_date <= $today + 90 THEN 2 ELSE 3 END AS position,
+               c.name, c.community, c.end_date, datediff('day', $today, c.end_date) AS days_left,
+               c.monthly_fee, coalesce(c.currency, 'USD') AS currency, c.billing_email
+        FROM contracts AS c
+        WHERE c.status = 'Active' AND c.end_date IS NOT NULL AND c.end_date <= $today + 180
+        ORDER BY c.end_date, c.name
+        """,
+        {"today": today},
+    )
+    df.insert(0, "bucket", [RENEWAL_BUCKETS[int(p)] for p in df["position"]])
+    return df
+
+
+def revenue_currencies(settings: Settings) -> list[str]:
+    """Currencies of contracts and invoices, the most used first."""
+    df = frame(
+        settings,
+        """
+        SELECT currency, count(*) AS n FROM (
+            SELECT coalesce(currency, 'USD') AS currency FROM contracts
+            UNION ALL SELECT coalesce(currency, 'USD') FROM invoices
+        ) GROUP BY currency ORDER BY n DESC, currency
+        """,
+        {},
+    )
+    return [str(c) for c in df["currency"]]
