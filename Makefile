@@ -52,7 +52,8 @@ e2e: $(VENV)/.installed-dev chromium
 	$(BIN)/pytest -m e2e
 
 bench: $(VENV)/.installed-dev
-	test ! -f benchmarks/sync.py || $(BIN)/python benchmarks/sync.py
+	$(BIN)/python benchmarks/sync.py
+	$(BIN)/python benchmarks/invoices.py
 	$(BIN)/python benchmarks/pages.py
 
 demo-data: $(VENV)/.installed-dev
