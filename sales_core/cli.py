@@ -61,6 +61,9 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         for table, count in status.counts.items():
             print(f"  {table}: {count:,}")
         print(f"Quarantined records: {status.rejected} (and {status.warnings} warnings)")
+        waiting = ", ".join(f"{n} {what}" for what, n in status.pending_pushes.items() if n)
+        if waiting:
+            print(f"Not yet in AirTable: {waiting}")
     if status.last_run_status == "failed":
         print(f"The latest sync failed: {status.last_run_error}")
     return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ class SyncStatus:
     counts: dict[str, int]
     rejected: int
     warnings: int
+    pending_pushes: dict[str, int] = field(default_factory=dict)
 
     @property
     def has_data(self) -> bool:
@@ -48,6 +49,7 @@ class SyncStatus:
             "counts": self.counts,
             "quarantined": self.rejected,
             "warnings": self.warnings,
+            "not_yet_in_airtable": self.pending_pushes,
         }
 
 
@@ -79,6 +81,18 @@ def sync_status(db_path: Path | str, *, lock_timeout: float = 10.0) -> SyncStatu
                 [ok[0]["id"]],
             ).fetchall()[0]
             rejected, warnings = int(row[0]), int(row[1])
+        pending = {
+            "assessments": int(
+                con.execute("SELECT count(*) FROM assessments WHERE pushed_at IS NULL").fetchall()[
+                    0
+                ][0]
+            ),
+            "invoices": int(
+                con.execute(
+                    "SELECT count(*) FROM generated_invoices WHERE push_state <> 'pushed'"
+                ).fetchall()[0][0]
+            ),
+        }
     return SyncStatus(
         data_version=version,
         last_ok_at=ok[0]["finished_at"] if ok else None,
@@ -89,6 +103,7 @@ def sync_status(db_path: Path | str, *, lock_timeout: float = 10.0) -> SyncStatu
         counts=counts,
         rejected=rejected,
         warnings=warnings,
+        pending_pushes=pending,
     )
 
 

@@ -1,0 +1,64 @@
+"""The command line: every command has help and appears in the README."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from sales_core.cli import build_parser, main
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+
+
+def commands(
+    parser: argparse.ArgumentParser, prefix: str = ""
+) -> list[tuple[str, argparse.ArgumentParser]]:
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                path = f"{prefix} {name}".strip()
+                found.append((path, sub))
+                found.extend(commands(sub, path))
+    return found
+
+
+def test_every_command_has_help_and_is_in_the_readme() -> None:
+    found = commands(build_parser())
+    assert {name for name, _ in found} >= {
+        "sync",
+        "status",
+        "invoices preview",
+        "invoices generate",
+        "invoices push",
+    }
+    for name, sub in found:
+        assert sub.description, f"{name} has no description"
+        assert f"sales-core {name}" in README, f"{name} is not in the README"
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["sync", "--help"], ["invoices", "generate", "--help"]]
+)
+def test_help_exits_zero(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 0
+    assert "usage:" in capsys.readouterr().out
+
+
+def test_status_text_before_any_sync(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "Configured source: demo" in out and "No successful sync yet" in out
+
+
+def test_wrong_setting_exits_2_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AIRTABLE_BASE_ID", "not-a-base")
+    assert main(["status"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "AIRTABLE_BASE_ID" in err
