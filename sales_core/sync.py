@@ -155,6 +155,11 @@ def _row(table_key: str, entity: Entity, values: dict[str, Any]) -> dict[str, An
 
 def validate(raw: dict[str, list[dict[str, Any]]], mapping: FieldMapping) -> Validated:
     """Every fetched record -> a store row or a rejection, and the problems found."""
+    with _collector_paused():
+        return _validate(raw, mapping)
+
+
+def _validate(raw: dict[str, list[dict[str, Any]]], mapping: FieldMapping) -> Validated:
     out = Validated()
     entities: dict[str, list[Entity]] = {}
     for table_key in TABLE_KEYS:
