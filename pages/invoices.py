@@ -77,7 +77,7 @@ if clicked:
                 "month": month_text,
                 "numbers": made,
                 "push_error": result.push_error,
-                "already": len(plan.drafts) - len(made),
+                "pdf_error": result.pdf_error,
             }
             st.rerun()  # the preview above now shows the contracts as invoiced
 
@@ -107,6 +107,8 @@ if last_run and last_run["month"] == month_text:
         st.info("Nothing new was made: those contracts were already invoiced.")
     if last_run["push_error"]:
         st.warning(f"The invoices are saved but not yet in AirTable: {last_run['push_error']}")
+    if last_run.get("pdf_error"):
+        st.warning(f"The invoices are saved, but {last_run['pdf_error']}.")
 
 # The invoices made here ----------------------------------------------------------------------
 st.subheader("Invoices generated here")
@@ -118,11 +120,16 @@ if pending:
         st.warning(f"{pending} invoice{'s are' if pending != 1 else ' is'} not yet in AirTable.")
         if st.button("Push now", key="push"):
             with st.spinner("Sending to AirTable…"):
-                outcome = push_pending(settings, actor=chrome.actor())
-            if outcome.error:
-                st.error(f"Push failed, the invoices stay pending: {outcome.error}")
-            else:
-                st.success(f"Sent {outcome.pushed} invoices to AirTable.")
+                try:
+                    outcome = push_pending(settings, actor=chrome.actor())
+                except SalesError as exc:
+                    st.error(f"Push failed, the invoices stay pending: {exc}")
+                else:
+                    if outcome.error:
+                        st.error(f"Push failed, the invoices stay pending: {outcome.error}")
+                    else:
+                        st.session_state["flash"] = f"Sent {outcome.pushed} invoices to AirTable."
+                        st.rerun()
     else:
         st.caption(
             f"{pending} invoices are kept here only: AirTable is not configured (demo data)."
@@ -136,6 +143,9 @@ statuses = filters[0].multiselect(
 )
 run_month = filters[1].selectbox("Run month", ["All", *invoice_views.month_choices(today)])
 ledger = invoice_views.ledger_frame(settings, statuses, None if run_month == "All" else run_month)
+if not statuses:
+    st.info("Choose at least one status to list invoices.")
+    st.stop()
 if ledger.empty:
     st.info("No invoice generated here matches these filters yet.")
     st.stop()
@@ -195,7 +205,7 @@ if current == "Authorized":
     if actions[1].button("Mark paid", key="mark_paid"):
         change = invoicing.Change(number, "Paid", paid_date=paid_on)
 if current in ("Draft", "Authorized"):
-    reason = actions[2].text_input("Void reason", key="void_reason", max_chars=500)
+    reason = actions[2].text_input("Void reason", key=f"void_reason-{number}", max_chars=500)
     if actions[2].button("Void", key="void"):
         change = invoicing.Change(number, "Void", reason=reason)
 if current in ("Paid", "Void"):

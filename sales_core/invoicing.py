@@ -35,7 +35,8 @@ from sales_core.billing import (
     plan_run,
 )
 from sales_core.config import Settings
-from sales_core.models import Contract
+from sales_core.errors import SalesError
+from sales_core.models import CURRENCY_MINOR_UNITS, Contract
 
 Progress = Callable[[str, float], None]
 
@@ -107,6 +108,7 @@ class RunResult:
     pdfs: dict[str, Path] = field(default_factory=dict)
     pushed: int = 0
     push_error: str | None = None
+    pdf_error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's JSON (billing.md): the plan's shape, each invoice with its number."""
@@ -146,7 +148,7 @@ def plan_json(plan: Plan, *, numbered: bool = False) -> dict[str, Any]:
 
 def money_text(amount: Decimal, currency: str) -> str:
     """An amount as a plain decimal string in the currency's minor unit: '1387.10', '66666'."""
-    places = 0 if currency in ("JPY", "KRW") else 2
+    places = CURRENCY_MINOR_UNITS.get(currency, 2)
     return f"{amount:.{places}f}"
 
 
@@ -237,7 +239,7 @@ def _insert(con: store.Connection, drafts: list[InvoiceDraft], month: Month, act
             SELECT invoice_key, number, contract_id, contract_name, community, billing_email,
                    period_start, period_end, days, amount, currency, issue_date, due_date,
                    payment_terms, proration, description, 'Draft', NULL, NULL, run_month,
-                   $now, created_by, $now, 'pending', NULL, NULL, NULL
+                   $now, created_by, $now, 'pending', NULL, NULL, NULL, 0
             FROM new_invoices
             """,
             {"now": now},
@@ -348,6 +350,8 @@ def generate(
                 detail=f"{len(drafts)} invoices",
             )
             store.bump_data_version(con)
+    # The invoices are committed from here on: a failure below is reported, never raised,
+    # so that the caller always learns the numbers that were made.
     result = RunResult(plan=plan, created=drafts)
     if drafts:
         say(f"Writing {len(drafts)} PDFs…", 0.1)
@@ -356,16 +360,25 @@ def generate(
         def pdf_progress(done: int) -> None:
             say(f"Writing PDFs: {done} of {len(documents)}", 0.1 + 0.7 * done / len(documents))
 
-        paths = pdf.write_invoices(
-            documents, seller(settings), settings.invoice_dir, progress=pdf_progress
-        )
-        result.pdfs = dict(zip([d.number for d in documents], paths, strict=True))
+        try:
+            paths = pdf.write_invoices(
+                documents, seller(settings), settings.invoice_dir, progress=pdf_progress
+            )
+            result.pdfs = dict(zip([d.number for d in documents], paths, strict=True))
+        except (OSError, RuntimeError) as exc:
+            result.pdf_error = (
+                f"the PDF files could not be written to {settings.invoice_dir} ({exc}); "
+                f"the invoices are saved and their PDFs can still be downloaded"
+            )
     if push and settings.airtable_configured:
         from sales_core import writeback  # imports the AirTable boundary only when needed
 
         say("Sending to AirTable…", 0.85)
-        outcome = writeback.push_pending(settings, actor=actor)
-        result.pushed, result.push_error = outcome.pushed, outcome.error
+        try:
+            outcome = writeback.push_pending(settings, actor=actor)
+            result.pushed, result.push_error = outcome.pushed, outcome.error
+        except SalesError as exc:
+            result.push_error = str(exc)
     say("Done", 1.0)
     return result
 
@@ -422,7 +435,7 @@ def change_status(settings: Settings, change: Change, *, actor: str, today: date
             UPDATE generated_invoices
             SET status = ?, paid_date = coalesce(?, paid_date),
                 void_reason = coalesce(?, void_reason), updated_at = ?,
-                push_state = 'pending'
+                push_state = 'pending', revision = revision + 1
             WHERE number = ?
             """,
             [
@@ -499,3 +512,30 @@ def audit_log(settings: Settings, limit: int = 200) -> pd.DataFrame:
             "ORDER BY id DESC LIMIT ?",
             [limit],
         ).df()
+
+
+_ADOPT_SQL = """
+UPDATE generated_invoices AS g
+SET status = i.status, paid_date = i.paid_date, updated_at = $now,
+    revision = g.revision + 1, push_state = 'pushed', push_error = NULL
+FROM invoices AS i
+WHERE i.invoice_key = g.invoice_key
+  AND i.status IN ('Draft', 'Authorized', 'Paid', 'Void')
+  AND (i.status IS DISTINCT FROM g.status OR i.paid_date IS DISTINCT FROM g.paid_date)
+  AND (g.push_state = 'pushed' OR i.status IN ('Paid', 'Void'))
+RETURNING number, status
+"""
+
+
+def adopt_airtable_changes(con: store.Connection) -> list[str]:
+    """After a sync: take AirTable's status for invoices generated here (inside the sync's
+    transaction); returns the numbers that changed.
+
+    Once an invoice is in AirTable, AirTable is where people work on it: a status or paid date
+    changed there wins over the copy here. A change made here and not yet pushed wins, unless
+    AirTable already says Paid or Void, which no change from here may overwrite.
+    """
+    rows = con.execute(_ADOPT_SQL, {"now": store.utcnow()}).fetchall()
+    for number, status in rows:
+        audit(con, "AirTable (sync)", "adopt", [number], detail=f"status {status} from AirTable")
+    return [row[0] for row in rows]

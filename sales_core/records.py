@@ -218,7 +218,9 @@ CONTRACT_FIELDS = (
     FieldSpec("start_date", as_date, needed_for="billing"),
     FieldSpec("end_date", as_date),
     FieldSpec("billing_frequency", Select(BILLING_FREQUENCIES)),
-    FieldSpec("monthly_fee", as_money),
+    # An unreadable fee loads as no fee: the invoice run then lists the contract as skipped
+    # with the reason, rather than the contract vanishing from the run.
+    FieldSpec("monthly_fee", as_money, drop_on_error=True),
     FieldSpec("amount", as_money),
     FieldSpec("currency", CURRENCY),
     FieldSpec("css_pct", as_fraction),
@@ -227,19 +229,22 @@ CONTRACT_FIELDS = (
     FieldSpec("billing_email", as_text),
 )
 
+# An invoice is never rejected for one bad field: its number, key and period must stay known,
+# or the invoice run could reuse its number or bill its period again. The field is dropped
+# with a warning instead.
 INVOICE_FIELDS = (
-    FieldSpec("number", as_text),
-    FieldSpec("invoice_key", as_text),
-    FieldSpec("contract_ids", as_links),
-    FieldSpec("period_start", as_date),
-    FieldSpec("period_end", as_date),
-    FieldSpec("issue_date", as_date),
-    FieldSpec("due_date", as_date),
-    FieldSpec("amount", as_money),
-    FieldSpec("currency", CURRENCY),
-    FieldSpec("status", Select(INVOICE_STATUSES)),
-    FieldSpec("paid_date", as_date),
-    FieldSpec("type", Select(INVOICE_TYPES)),
+    FieldSpec("number", as_text, drop_on_error=True),
+    FieldSpec("invoice_key", as_text, drop_on_error=True),
+    FieldSpec("contract_ids", as_links, drop_on_error=True),
+    FieldSpec("period_start", as_date, drop_on_error=True),
+    FieldSpec("period_end", as_date, drop_on_error=True),
+    FieldSpec("issue_date", as_date, drop_on_error=True),
+    FieldSpec("due_date", as_date, drop_on_error=True),
+    FieldSpec("amount", as_money, drop_on_error=True),
+    FieldSpec("currency", CURRENCY, drop_on_error=True),
+    FieldSpec("status", Select(INVOICE_STATUSES), drop_on_error=True),
+    FieldSpec("paid_date", as_date, drop_on_error=True),
+    FieldSpec("type", Select(INVOICE_TYPES), drop_on_error=True),
 )
 
 QUALIFICATION_FIELDS = (

@@ -300,6 +300,11 @@ def _migration_3(con: Connection) -> None:
     )
 
 
+def _migration_4(con: Connection) -> None:
+    """A revision counter on generated invoices, so a push knows exactly which state it sent."""
+    con.execute("ALTER TABLE generated_invoices ADD COLUMN revision INTEGER DEFAULT 0")
+
+
 Migration = tuple[int, str, Callable[[Connection], None]]
 
 # Append only: a migration, once released, is never edited; add a new one instead.
@@ -307,6 +312,7 @@ MIGRATIONS: list[Migration] = [
     (1, "current tables, sync runs, quarantine, opportunity history", _migration_1),
     (2, "local MANIAC-T assessments and the latest per opportunity", _migration_2),
     (3, "generated invoices and the audit log", _migration_3),
+    (4, "a revision counter on generated invoices", _migration_4),
 ]
 
 _migrated: set[str] = set()

@@ -11,8 +11,8 @@ exactly one row per key.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sales_core import store
@@ -33,7 +33,7 @@ class PushOutcome:
 
 _PENDING_SQL = """
 SELECT invoice_key, number, contract_id, period_start, period_end, issue_date, due_date,
-       amount, currency, status, paid_date, push_state, updated_at
+       amount, currency, status, paid_date, push_state, revision
 FROM generated_invoices
 WHERE push_state <> 'pushed'
 ORDER BY number
@@ -59,23 +59,30 @@ def _fields(row: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _mark_pushed(
-    settings: Settings, confirmed: dict[str, str], versions: dict[str, datetime]
-) -> None:
-    """Record AirTable's confirmation of a chunk; a row changed meanwhile stays pending."""
+def _mark_pushed(settings: Settings, confirmed: dict[str, str], revisions: dict[str, int]) -> None:
+    """Record AirTable's confirmation of a chunk.
+
+    Only the revision that was sent becomes 'pushed'; a row changed meanwhile has a newer
+    revision and stays 'pending' (a change sets that), so the next push sends the change.
+    """
     with store.write_transaction(settings.db_path, lock_timeout=settings.lock_timeout) as con:
         now = store.utcnow()
         for key, record_id in confirmed.items():
             con.execute(
                 "UPDATE generated_invoices SET push_state = 'pushed', airtable_id = ?, "
                 "pushed_at = ?, push_error = NULL "
-                "WHERE invoice_key = ? AND updated_at = ? AND push_state = 'sending'",
-                [record_id, now, key, versions.get(key)],
+                "WHERE invoice_key = ? AND revision = ? AND push_state = 'sending'",
+                [record_id, now, key, revisions.get(key)],
             )
             con.execute(
                 "UPDATE generated_invoices SET airtable_id = ? WHERE invoice_key = ?",
                 [record_id, key],
             )
+
+
+# One push at a time in this process: two pushes of the same rows would send everything twice
+# and take each other's in-flight rows for leftovers of a crash.
+_push_lock = threading.Lock()
 
 
 def push_pending(
@@ -85,6 +92,11 @@ def push_pending(
 
     Returns how many were confirmed, how many stay pending, and the failure in words if any.
     """
+    with _push_lock:
+        return _push_pending(settings, actor=actor, source=source)
+
+
+def _push_pending(settings: Settings, *, actor: str, source: AirtableSource | None) -> PushOutcome:
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
         rows = store.query(con, _PENDING_SQL)
     if not rows:
@@ -94,11 +106,11 @@ def push_pending(
     base = source or AirtableSource(settings)
     in_doubt = [r["invoice_key"] for r in rows if r["push_state"] == "sending"]
     reconciled = 0
-    versions = {r["invoice_key"]: r["updated_at"] for r in rows}
+    revisions = {r["invoice_key"]: int(r["revision"] or 0) for r in rows}
     pushed: dict[str, str] = {}
 
     def on_chunk(confirmed: dict[str, str]) -> None:
-        _mark_pushed(settings, confirmed, versions)
+        _mark_pushed(settings, confirmed, revisions)
         pushed.update(confirmed)
 
     error: str | None = None
@@ -118,11 +130,13 @@ def push_pending(
                             [record_id, key],
                         )
         with store.write_transaction(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-            con.execute(
-                "UPDATE generated_invoices SET push_state = 'sending' "
-                "WHERE list_contains(?, invoice_key) AND push_state <> 'pushed'",
-                [list(versions)],
-            )
+            # Claim exactly the revisions read above; a row changed since stays 'pending'.
+            for key, revision in revisions.items():
+                con.execute(
+                    "UPDATE generated_invoices SET push_state = 'sending' "
+                    "WHERE invoice_key = ? AND revision = ? AND push_state <> 'pushed'",
+                    [key, revision],
+                )
         base.upsert_by_key("invoices", [_fields(r) for r in rows], "invoice_key", on_chunk)
     except AirtableError as exc:
         error = str(exc)
@@ -130,8 +144,8 @@ def push_pending(
         if error is not None:
             con.execute(
                 "UPDATE generated_invoices SET push_state = 'pending', push_error = ? "
-                "WHERE push_state = 'sending'",
-                [error],
+                "WHERE push_state = 'sending' AND list_contains(?, invoice_key)",
+                [error, list(revisions)],
             )
         numbers = [r["number"] for r in rows if r["invoice_key"] in pushed]
         con.execute(

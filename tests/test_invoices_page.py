@@ -51,11 +51,12 @@ def test_preview_generate_and_change(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(ledger) == count
 
     # The newest invoice is chosen: authorize it, then refuse a void without a reason.
+    chosen = at.selectbox(key="chosen_invoice").value
     at.button(key="authorize").click().run()
     assert any("is now Authorized" in s.value for s in at.success)
     at.button(key="void").click().run()
     assert any("reason" in e.value for e in at.error)
-    at.text_input(key="void_reason").set_value("fee was wrong").run()
+    at.text_input(key=f"void_reason-{chosen}").set_value("fee was wrong").run()
     at.button(key="void").click().run()
     assert any("is now Void" in s.value for s in at.success)
     table = invoicing.generated_invoices(load_settings()).set_index("number")
@@ -86,3 +87,11 @@ def test_month_with_nothing_to_bill() -> None:
     assert not at.exception
     [button] = [b for b in at.button if b.label.startswith("Generate")]
     assert button.disabled
+
+
+def test_no_status_chosen_lists_nothing() -> None:
+    at = open_invoices()
+    next(b for b in at.button if b.label.startswith("Generate")).click().run()
+    at.multiselect[0].set_value([]).run()
+    assert not at.exception
+    assert any("Choose at least one status" in i.value for i in at.info)

@@ -421,3 +421,114 @@ def test_status_change_is_pushed(airtable: Any) -> None:
     row = next(r for r in server.records("Invoices") if r["fields"].get("Invoice Number") == number)
     assert row["fields"]["Status"] == "Void"
     assert len(airtable_keys(server)) == len(set(airtable_keys(server)))
+
+
+# Found in review: AirTable is where people work on pushed invoices -------------------------
+
+
+def set_airtable_status(
+    server: FakeAirtable, key: str, status: str, paid: str | None = None
+) -> None:
+    for record in server.records("Invoices"):
+        if record["fields"].get("Invoice Key") == key:
+            record["fields"]["Status"] = status
+            if paid:
+                record["fields"]["Paid Date"] = paid
+            server.set_records(
+                "Invoices",
+                [r if r["id"] != record["id"] else record for r in server.records("Invoices")],
+            )
+            return
+    raise AssertionError(f"{key} not in AirTable")
+
+
+def test_sync_adopts_paid_from_airtable_and_nothing_is_billed_or_voided_over_it(
+    airtable: Any,
+) -> None:
+    server, settings = airtable
+    result = generate(settings, NOVEMBER, actor="a")
+    paid, voided = result.created[0], result.created[1]
+    set_airtable_status(server, paid.invoice_key, "Paid", "2026-11-20")
+    set_airtable_status(server, voided.invoice_key, "Void")
+    run_sync(settings)
+    table = invoicing.generated_invoices(settings).set_index("number")
+    assert table.loc[paid.invoice_number, "status"] == "Paid"
+    assert table.loc[voided.invoice_number, "status"] == "Void"
+    with pytest.raises(BillingError, match="cannot change"):
+        change_status(
+            settings,
+            Change(str(paid.invoice_number), "Void", reason="x"),
+            actor="a",
+            today=date(2026, 11, 25),
+        )
+    again = generate(settings, NOVEMBER, actor="a")
+    # Only the period voided in AirTable is billed again, under a key of its own.
+    assert [d.invoice_key for d in again.created] == [f"{voided.invoice_key}/2"]
+    assert "adopt" in set(invoicing.audit_log(settings)["action"])
+
+
+def test_a_change_during_a_push_is_not_lost(airtable: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    server, settings = airtable
+    result = generate(settings, NOVEMBER, actor="a", push=False)
+    late = result.created[-1]  # in the last chunk
+    original = writeback._mark_pushed
+    changed = []
+
+    def change_then_mark(*args: Any) -> None:
+        if not changed:
+            change_status(
+                settings,
+                Change(str(late.invoice_number), "Authorized"),
+                actor="b",
+                today=date(2026, 11, 25),
+            )
+            changed.append(True)
+        original(*args)
+
+    monkeypatch.setattr(writeback, "_mark_pushed", change_then_mark)
+    writeback.push_pending(settings, actor="a")
+    monkeypatch.undo()
+    assert invoicing.pending_push_count(settings) == 1  # the change waits for the next push
+    writeback.push_pending(settings, actor="a")
+    row = next(
+        r for r in server.records("Invoices") if r["fields"].get("Invoice Key") == late.invoice_key
+    )
+    assert row["fields"]["Status"] == "Authorized"
+    assert invoicing.pending_push_count(settings) == 0
+
+
+def test_two_pushes_at_once_send_each_invoice_once(airtable: Any) -> None:
+    server, settings = airtable
+    result = generate(settings, NOVEMBER, actor="a", push=False)
+    server.clear_log()
+    outcomes: list[writeback.PushOutcome] = []
+    threads = [
+        threading.Thread(
+            target=lambda: outcomes.append(writeback.push_pending(settings, actor="a"))
+        )
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(o.pushed for o in outcomes) == [0, len(result.created)]
+    sent = sum(len(r.body["records"]) for r in server.requests_for("Invoices", kind="write"))
+    assert sent == len(result.created)
+
+
+def test_contract_with_an_unreadable_fee_is_skipped_with_its_reason(demo: Settings) -> None:
+    plan = preview(demo, Month(2026, 12))
+    reasons = {s.contract_id: s.reason for s in plan.skipped}
+    assert "no Monthly Fee" in reasons["recZBV5HUM246IoOO"]  # the demo's #ERROR! fee
+
+
+def test_generate__pdf_failure_after_commit_is_reported_not_raised(
+    demo: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the PDF folder should be")
+    monkeypatch.setenv("INVOICE_DIR", str(blocker))
+    result = generate(load_settings(), NOVEMBER, actor="a")
+    assert result.created and result.pdf_error and "saved" in result.pdf_error
+    assert len(invoicing.generated_invoices(demo)) == len(result.created)

@@ -51,12 +51,12 @@ def test_money_is_exact_decimal_from_json_number() -> None:
 def test_formula_error_object__record_rejected_with_field_and_reason(error: dict[str, str]) -> None:
     contract, problems = parse_record(
         "contracts",
-        record({"Contract Name": "Hub", "Monthly Fee": error, "Start Date": "2026-01-01"}),
+        record({"Contract Name": "Hub", "Amount": error, "Start Date": "2026-01-01"}),
         MAPPING,
     )
     assert contract is None
     [problem] = problems
-    assert problem.field == "Monthly Fee"
+    assert problem.field == "Amount"
     assert problem.severity == "rejected"
     assert problem.record_id == "recAAAAAAAAAAAAAA"
     assert "formula" in problem.problem
@@ -123,12 +123,12 @@ def test_missing_start_date__loaded_with_billing_warning() -> None:
     [
         ({"Start Date": "2026-13-01"}, "Start Date"),
         ({"Start Date": 20260101}, "Start Date"),
-        ({"Monthly Fee": "1,000"}, "Monthly Fee"),
-        ({"Monthly Fee": True}, "Monthly Fee"),
+        ({"Amount": "1,000"}, "Amount"),
+        ({"Amount": True}, "Amount"),
         ({"CSS %": 15}, "CSS %"),
         ({"Payment Terms": 30.5}, "Payment Terms"),
         ({"Opportunity": [1, 2]}, "Opportunity"),
-        ({"Monthly Fee": 1e20}, "Monthly Fee"),
+        ({"Amount": 1e20}, "Amount"),
     ],
 )
 def test_wrong_types__rejected(fields: dict[str, Any], field: str) -> None:
@@ -190,3 +190,45 @@ def test_mapping_renames_fields() -> None:
     )
     assert isinstance(contract, Contract)
     assert contract.monthly_fee == Decimal("5.00")
+
+
+def test_unreadable_monthly_fee__loads_without_a_fee_so_billing_says_why() -> None:
+    contract, problems = parse_record(
+        "contracts",
+        record(
+            {
+                "Contract Name": "Hub",
+                "Monthly Fee": {"error": "#ERROR!"},
+                "Start Date": "2026-01-01",
+            }
+        ),
+        MAPPING,
+    )
+    assert isinstance(contract, Contract) and contract.monthly_fee is None
+    [problem] = problems
+    assert problem.field == "Monthly Fee" and problem.severity == "warning"
+    assert "#ERROR!" in problem.problem
+
+
+def test_invoice_with_a_bad_field__keeps_number_key_and_period() -> None:
+    invoice, problems = parse_record(
+        "invoices",
+        record(
+            {
+                "Invoice Number": "INV-2026-0253",
+                "Invoice Key": "recC/2026-11-01/2026-11-30",
+                "Period Start": "2026-11-01",
+                "Period End": "2026-11-30",
+                "Amount": {"error": "#ERROR!"},
+                "Status": "Authorized",
+            }
+        ),
+        MAPPING,
+    )
+    assert isinstance(invoice, Invoice)
+    assert (invoice.number, invoice.invoice_key, invoice.status) == (
+        "INV-2026-0253",
+        "recC/2026-11-01/2026-11-30",
+        "Authorized",
+    )
+    assert invoice.amount is None and problems[0].severity == "warning"
