@@ -151,10 +151,19 @@ def service_period(contract: Contract, month: Month) -> tuple[date, date] | None
 
     The contract must have a Start Date and a known frequency (checked by the caller).
     """
-    start = contract.start_date
-    assert start is not None
-    end = contract.end_date or date.max
-    frequency = contract.billing_frequency
+    assert contract.start_date is not None
+    return block_period(contract.billing_frequency, contract.start_date, contract.end_date, month)
+
+
+def block_period(
+    frequency: str, start: date, end_date: date | None, month: Month
+) -> tuple[date, date] | None:
+    """The covered part of the frequency's block that begins in `month`, or None.
+
+    Coverage is `start` to `end_date` (None: open-ended). An Upfront block without an end is
+    the whole future, which billing.md does not bill: the caller skips it with a reason.
+    """
+    end = end_date or date.max
     block: tuple[date, date] | None = None
     if frequency == "Upfront":
         block = (start, end)

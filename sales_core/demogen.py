@@ -37,26 +37,18 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, localcontext
-from fractions import Fraction
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+from sales_core.billing import Month, block_period, prorated_amount
+from sales_core.config import CRITERIA
+from sales_core.models import OPPORTUNITY_STAGES
+from sales_core.qualification import Answer, recommend, score
 
 TABLE_KEYS = ("opportunities", "contracts", "invoices", "qualifications")
 
-STAGES = ("Lead", "Qualified", "Proposal", "Contract Admin", "Closed—won", "Closed—lost")
-BILLING_FREQUENCIES = ("Monthly", "Quarterly", "Annual", "Upfront")
-CONTRACT_STATUSES = ("Draft", "Active", "Ended", "Cancelled")
-CRITERIA = (
-    "Money",
-    "Authority",
-    "Need",
-    "Impending Event",
-    "Application",
-    "Competition",
-    "Timeline",
-)
-POINTS = {"Confirmed": 2, "Partial": 1, "Unknown": 0, "No": 0}
+STAGES = OPPORTUNITY_STAGES
 
 Record = dict[str, Any]
 Fields = dict[str, Any]
@@ -255,14 +247,6 @@ def _add_months(d: date, months: int) -> date:
     return date(year, month0 + 1, min(d.day, calendar.monthrange(year, month0 + 1)[1]))
 
 
-def _anniversary(start: date, years: int) -> date:
-    """Start of contract year `years` (billing.md: 29 February counts as 1 March)."""
-    year = start.year + years
-    if start.month == 2 and start.day == 29 and not calendar.isleap(year):
-        return date(year, 3, 1)
-    return start.replace(year=year)
-
-
 def _iso(d: date | None) -> str | None:
     return None if d is None else d.isoformat()
 
@@ -304,65 +288,15 @@ def _allocate(rng: random.Random, n: int, weights: Sequence[tuple[str, float]]) 
 def _service_period(
     frequency: str, start: date, end: date | None, month: date
 ) -> tuple[date, date] | None:
-    """The service period billed in run month `month` (its first day), per billing.md."""
-    month_last = _month_end(month)
-    if frequency == "Monthly":
-        lo, hi = max(start, month), month_last if end is None else min(end, month_last)
-    elif frequency == "Quarterly":
-        quarter_first = date(month.year, 3 * ((month.month - 1) // 3) + 1, 1)
-        quarter_last = _month_end(_add_months(quarter_first, 2))
-        lo = max(start, quarter_first)
-        hi = quarter_last if end is None else min(end, quarter_last)
-        if lo < month:  # the covered part began in an earlier month of the quarter
-            return None
-    elif frequency == "Annual":
-        years = month.year - start.year
-        lo = _anniversary(start, years) if years >= 0 else month_last + timedelta(days=1)
-        if not month <= lo <= month_last:
-            return None
-        hi = _anniversary(start, years + 1) - timedelta(days=1)
-        if end is not None:
-            hi = min(hi, end)
-    elif frequency == "Upfront":
-        if end is None or not month <= start <= month_last:
-            return None
-        lo, hi = start, end
-    else:
-        raise ValueError(f"unknown billing frequency {frequency!r}")
-    if lo > hi or lo > month_last:
+    """The service period billed in run month `month` (its first day): billing.md's rule."""
+    if frequency == "Upfront" and end is None:
         return None
-    return lo, hi
-
-
-def _prorated_amount(fee: Decimal, first: date, last: date, currency: str) -> Decimal:
-    """Sum over the months touched of fee × days inside ÷ days in month, rounded once HALF_UP.
-
-    The sum is kept exact (a Fraction of Decimals) so that a value lying exactly on a half cent
-    rounds up, then turned into a Decimal for the single rounding step.
-    """
-    total = Fraction(0)
-    month = first.replace(day=1)
-    while month <= last:
-        days_in_month = calendar.monthrange(month.year, month.month)[1]
-        inside = (min(last, _month_end(month)) - max(first, month)).days + 1
-        total += 1 if inside == days_in_month else Fraction(inside, days_in_month)
-        month = _add_months(month, 1)
-    exact = Fraction(fee) * total
-    with localcontext() as ctx:
-        ctx.prec = 60
-        value = Decimal(exact.numerator) / Decimal(exact.denominator)
-        return value.quantize(_minor_unit(currency), rounding=ROUND_HALF_UP)
+    return block_period(frequency, start, end, Month.of(month))
 
 
 def _recommendation(answers: dict[str, str]) -> str:
-    """MANIAC-T recommendation (specs/maniac-t.md)."""
-    nos = sum(1 for a in answers.values() if a == "No")
-    if answers.get("Application") == "No" or nos >= 3:
-        return "Decline"
-    score = sum(POINTS[a] for a in answers.values())
-    if score >= 10 and nos == 0:
-        return "Pursue"
-    return "Gather information"
+    """MANIAC-T recommendation (the product's rule, specs/maniac-t.md)."""
+    return str(recommend(cast("dict[str, Answer]", answers)))
 
 
 # --- the generator ----------------------------------------------------------------------------
@@ -534,7 +468,7 @@ class _Generator:
                 omit_currency=community.currency == "USD" and rng.random() < 0.1,
             )
             if end is not None:
-                contract.amount = _prorated_amount(fee, start, end, contract.currency)
+                contract.amount = prorated_amount(fee, start, end, contract.currency)
             elif rng.random() < 0.6:  # open-ended: the yearly value, when someone filled it in
                 contract.amount = fee * 12
             self.contracts.append(contract)
@@ -918,7 +852,7 @@ class _Generator:
             "Opportunity": [opportunity["id"]],
             "Assessed By": owner["name"],
             "Assessed On": assessed.isoformat(),
-            "Score": sum(POINTS[a] for a in answers.values()),
+            "Score": score(cast("dict[str, Answer]", answers)),
             "Recommendation": _recommendation(answers),
         }
         for criterion, answer in answers.items():
@@ -996,7 +930,7 @@ class _Generator:
             "Period End": period[1].isoformat(),
             "Issue Date": month.isoformat(),
             "Due Date": due.isoformat(),
-            "Amount": _money(_prorated_amount(c.fee, *period, c.currency), c.currency),
+            "Amount": _money(prorated_amount(c.fee, *period, c.currency), c.currency),
             "Currency": c.currency,
         }
         return _Invoice(month, (c.community.name, c.name, c.record_id), fields)

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 from sales_core import demogen
+from sales_core.models import BILLING_FREQUENCIES, CONTRACT_STATUSES
+from sales_core.qualification import POINTS
 
 Tables = dict[str, list[dict[str, Any]]]
 
@@ -119,9 +121,9 @@ def test_opportunities__open_deals_include_overdue_and_stale_ones(demo: Tables) 
 def test_contracts__cover_every_frequency_status_and_currency(demo: Tables) -> None:
     contracts = fields_of(demo, "contracts")
     frequencies = Counter(f.get("Billing Frequency", "Monthly") for f in contracts)
-    assert set(frequencies) == set(demogen.BILLING_FREQUENCIES)
+    assert set(frequencies) == set(BILLING_FREQUENCIES)
     assert frequencies.most_common(1)[0][0] == "Monthly"
-    assert {f["Status"] for f in contracts} == set(demogen.CONTRACT_STATUSES)
+    assert {f["Status"] for f in contracts} == set(CONTRACT_STATUSES)
     currencies = Counter(f.get("Currency", "USD") for f in contracts)
     assert {"USD", "EUR", "GBP", "JPY"} <= set(currencies)
     assert currencies["JPY"] == 1
@@ -263,8 +265,8 @@ def test_qualifications__follow_maniac_t(demo: Tables) -> None:
         assert opportunities[opportunity_id]["Stage"] in OPEN_STAGES
         assert re.fullmatch(rf"{opportunity_id}/{f['Assessed On']}/\d+", f["Assessment Key"])
         answers = {c: f[c] for c in demogen.CRITERIA}
-        assert set(answers.values()) <= set(demogen.POINTS)
-        assert f["Score"] == sum(demogen.POINTS[a] for a in answers.values())
+        assert set(answers.values()) <= set(POINTS)
+        assert f["Score"] == sum(POINTS[a] for a in answers.values())
         nos = list(answers.values()).count("No")
         if answers["Application"] == "No" or nos >= 3:
             expected = "Decline"
