@@ -27,7 +27,7 @@ import requests
 from pyairtable import Api
 
 from sales_core.config import FieldMapping, Settings
-from sales_core.errors import AirtableError, CursorExpiredError
+from sales_core.errors import AirtableError, CursorExpiredError, RecordsRefusedError
 
 PageCallback = Callable[[str, int], None]
 Sleep = Callable[[float], None]
@@ -229,6 +229,8 @@ class PacedApi(Api):
                 f"({base}) and the table names in the mapping file."
             )
         detail = f" ({kind})" if kind else ""
+        if status == 422:
+            return RecordsRefusedError(f"AirTable refused {what} with {status}{detail}.")
         return AirtableError(f"AirTable refused {what} with {status}{detail}.")
 
 
@@ -311,9 +313,10 @@ class AirtableSource:
         key_field = names[key_attr]
         table = self.api.table(self.settings.base_id, self.mapping.table(table_key))
         written: dict[str, str] = {}
+        refused: list[tuple[str, str]] = []
         rows = [{"fields": {names[k]: to_json_value(v) for k, v in r.items()}} for r in records]
-        for start in range(0, len(rows), 10):
-            chunk = rows[start : start + 10]
+
+        def send(chunk: list[dict[str, Any]]) -> None:
             result = table.batch_upsert(chunk, key_fields=[key_field])
             confirmed = {
                 str(record["fields"].get(key_field)): record["id"] for record in result["records"]
@@ -321,6 +324,29 @@ class AirtableSource:
             written.update(confirmed)
             if on_chunk is not None:
                 on_chunk(confirmed)
+
+        for start in range(0, len(rows), 10):
+            chunk = rows[start : start + 10]
+            try:
+                send(chunk)
+            except RecordsRefusedError:
+                # One bad record (say, a key AirTable already holds twice) refuses the whole
+                # chunk: send its records one by one so the others still go through.
+                for row in chunk:
+                    try:
+                        send([row])
+                    except RecordsRefusedError as exc:
+                        refused.append((str(row["fields"].get(key_field)), str(exc)))
+        if refused:
+            reasons = {reason for _, reason in refused}
+            if not written and len(reasons) == 1:
+                raise RecordsRefusedError(reasons.pop())  # the table itself is the problem
+            raise RecordsRefusedError(
+                f"AirTable refused {len(refused)} record(s) of {self.mapping.table(table_key)}: "
+                + "; ".join(f"{key} ({reason})" for key, reason in refused[:5])
+                + (" …" if len(refused) > 5 else "")
+                + " Check those records in AirTable (for example a key present twice)."
+            )
         return written
 
     def ids_by_key(self, table_key: str, key_attr: str) -> dict[str, list[str]]:

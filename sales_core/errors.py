@@ -22,6 +22,10 @@ class AirtableError(SalesError, RuntimeError):
     """Talking to AirTable failed; the message says how, in words."""
 
 
+class RecordsRefusedError(AirtableError):
+    """AirTable refused the content of a write (a 422): sending it again will not help."""
+
+
 class CursorExpiredError(AirtableError):
     """AirTable dropped a listing cursor (422 LIST_RECORDS_ITERATOR_NOT_AVAILABLE)."""
 

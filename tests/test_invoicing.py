@@ -532,3 +532,26 @@ def test_generate__pdf_failure_after_commit_is_reported_not_raised(
     result = generate(load_settings(), NOVEMBER, actor="a")
     assert result.created and result.pdf_error and "saved" in result.pdf_error
     assert len(invoicing.generated_invoices(demo)) == len(result.created)
+
+
+def test_a_key_held_twice_in_airtable_blocks_only_itself(airtable: Any) -> None:
+    server, settings = airtable
+    result = generate(settings, NOVEMBER, actor="a")
+    doubled = result.created[3]
+    assert doubled.invoice_number is not None
+    copy = next(
+        r
+        for r in server.records("Invoices")
+        if r["fields"].get("Invoice Key") == doubled.invoice_key
+    )
+    server.set_records("Invoices", [*server.records("Invoices"), {"fields": dict(copy["fields"])}])
+    for draft in result.created[:12]:
+        change_status(
+            settings,
+            Change(str(draft.invoice_number), "Authorized"),
+            actor="a",
+            today=date(2026, 11, 25),
+        )
+    outcome = writeback.push_pending(settings, actor="a")
+    assert outcome.pushed == 11 and outcome.pending == 1
+    assert outcome.error is not None and doubled.invoice_key in outcome.error
