@@ -17,6 +17,7 @@ import streamlit as st
 
 from pages import chrome
 from sales_core import assessments, qualification
+from sales_core.access import Actor
 from sales_core.config import CRITERIA, Settings, criterion_attr
 from sales_core.errors import SalesError
 from sales_core.models import ANSWERS
@@ -26,6 +27,7 @@ ASSESSOR = "qualify_assessor"
 CHOSEN = "qualify_opportunity"
 
 settings, status = chrome.page_start()
+user = chrome.actor(settings)
 st.title("Qualify a lead")
 st.caption(
     "MANIAC-T: Money, Authority, Need, Impending Event, Application, Competition, Timeline. "
@@ -179,7 +181,7 @@ def field_key(name: str) -> str:
     return f"{prefix}/{name}"
 
 
-st.session_state.setdefault(ASSESSOR, st.user.get("email") or "")
+st.session_state.setdefault(ASSESSOR, user.email or st.user.get("email") or "")
 st.session_state.setdefault(field_key("date"), date.today())
 for criterion in CRITERIA:
     st.session_state.setdefault(field_key(criterion_attr(criterion)), "Unknown")
@@ -197,12 +199,14 @@ def form_values(key_prefix: str) -> dict[str, Any]:
     }
 
 
-def save(save_settings: Settings, opportunity_id: str, form: str, key_prefix: str) -> None:
+def save(
+    save_settings: Settings, opportunity_id: str, form: str, key_prefix: str, actor: Actor
+) -> None:
     """The Save button's callback: validate, save once per key, push; remember the outcome."""
     try:
         values = form_values(key_prefix)
         assessment = qualification.build_assessment(opportunity_id=opportunity_id, **values)
-        outcome: Any = assessments.save(save_settings, assessment, form)
+        outcome: Any = assessments.save(save_settings, assessment, form, actor=actor)
     except qualification.InvalidAssessment as exc:
         outcome = exc
     except SalesError as exc:
@@ -269,7 +273,7 @@ with checklist:
         type="primary",
         key=field_key("save"),
         on_click=save,
-        args=(settings, chosen, form_id, prefix),
+        args=(settings, chosen, form_id, prefix, user),
     )
     buttons.button(
         "Start a new assessment", key=field_key("new"), on_click=new_form, args=(chosen,)

@@ -300,6 +300,14 @@ def _migration_3(con: Connection) -> None:
     )
 
 
+def _migration_4(con: Connection) -> None:
+    """Who saved each local assessment: the signed-in email (or the demo's unnamed user).
+
+    `assessed_by` stays what the person typed (they may record someone else's assessment).
+    """
+    con.execute("ALTER TABLE assessments ADD COLUMN saved_by VARCHAR")
+
+
 Migration = tuple[int, str, Callable[[Connection], None]]
 
 # Append only: a migration, once released, is never edited; add a new one instead.
@@ -307,6 +315,7 @@ MIGRATIONS: list[Migration] = [
     (1, "current tables, sync runs, quarantine, opportunity history", _migration_1),
     (2, "local MANIAC-T assessments and the latest per opportunity", _migration_2),
     (3, "generated invoices and the audit log", _migration_3),
+    (4, "who saved each local assessment", _migration_4),
 ]
 
 _migrated: set[str] = set()
