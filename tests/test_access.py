@@ -267,3 +267,31 @@ def test_cli__open_access_records_the_named_or_local_operator(demo: Settings) ->
     assert access.operator(None, open_rules, "cli:me") == Actor("cli:me", "biller")
     with pytest.raises(AccessDenied, match="--as EMAIL"):
         access.operator(None, RULES, "cli:me")
+
+
+# -- documentation and secrets -----------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_docs__every_access_setting_is_in_the_readme_and_the_example() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = (ROOT / ".streamlit" / "secrets.toml.example").read_text(encoding="utf-8")
+    for name in access.ACCESS_SETTING_NAMES:
+        assert f"`{name}`" in readme, name
+        assert name in example, name
+    assert "[access]" in example and "[auth]" in example
+
+
+def test_secrets__the_auth_section_is_left_to_streamlit_and_never_shown(tmp_path: Path) -> None:
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(
+        '[access]\nSALES_AUTH_MODE = "oidc"\nSALES_BILLERS = ["bill@example.org"]\n'
+        '[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\n'
+        'cookie_secret = "COOKIE-SECRET-123"\nclient_id = "id"\n'
+        'client_secret = "CLIENT-SECRET-456"\n'
+    )
+    settings = load_settings({}, secrets)
+    assert settings.access.auth_mode == "oidc"
+    shown = repr(settings)
+    assert "COOKIE-SECRET-123" not in shown and "CLIENT-SECRET-456" not in shown
