@@ -131,12 +131,13 @@ if past.empty:
     st.caption("None yet: the one below will be the first.")
 else:
     st.dataframe(
-        past[["assessed_on", "assessed_by", "score", "recommendation", "status"]],
+        past[["assessed_on", "assessed_by", "score", "recommendation", "status", "saved_by"]],
         hide_index=True,
         width="stretch",
         column_config={
             "assessed_on": st.column_config.DateColumn("Assessed on"),
             "assessed_by": "Assessed by",
+            "saved_by": "Saved by",
             "score": st.column_config.NumberColumn("Score (of 14)"),
             "recommendation": "Recommendation",
             "status": st.column_config.TextColumn("Status", width="large"),

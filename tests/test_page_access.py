@@ -160,6 +160,8 @@ def test_viewer__may_save_an_assessment(header_mode: None) -> None:
     save.click().run()
     assert not at.exception
     assert any(s.value.startswith("Saved.") for s in at.success), words(at)
+    past = at.dataframe[1].value
+    assert list(past["saved_by"])[:1] == ["vera@example.org"]
 
 
 def test_biller__generates_and_changes(header_mode: None) -> None:
