@@ -7,6 +7,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 ADDRESS ?= 127.0.0.1
+# Extra `streamlit run` flags, e.g. behind a sign-in proxy:
+#   make run RUN_ARGS="--server.trustedUserHeaders '{\"X-Forwarded-Email\": \"email\"}'"
+RUN_ARGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test check lint typecheck unit e2e bench demo-data chromium clean
@@ -26,7 +29,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed-app
 	$(BIN)/streamlit run app.py --server.headless true --server.address $(ADDRESS) \
-		--server.port $(PORT) --browser.gatherUsageStats false --server.fileWatcherType none
+		--server.port $(PORT) --browser.gatherUsageStats false --server.fileWatcherType none \
+		$(RUN_ARGS)
 
 # Playwright drives Debian's chromium: its own browser download cannot work offline.
 chromium:

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sales_core import demogen, invoicing, pdf, store  # noqa: E402
+from sales_core.access import Actor  # noqa: E402
 from sales_core.billing import Month  # noqa: E402
 from sales_core.config import Settings, load_settings  # noqa: E402
 from sales_core.sync import load, validate  # noqa: E402
@@ -116,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copy(template.db_path, target / "bench.duckdb")
             settings = settings_for(target)
             started = time.perf_counter()
-            result = invoicing.generate(settings, december, actor="bench", push=False)
+            result = invoicing.generate(
+                settings, december, actor=Actor("bench", "biller"), push=False
+            )
             wall.append(time.perf_counter() - started)
             made = len(result.created)
             assert len(result.pdfs) == made

@@ -1,6 +1,9 @@
-"""Shared chrome for every page: settings, the source banner and the sidebar's Sync now.
+"""Shared chrome for every page: settings, the sign-in gate, the banners and the sidebar.
 
 Not a page itself: app.py lists the pages explicitly, so this module is never routed to.
+The gate lives in page_start() because every page runs it first (see app.py for why the
+pages, not the router). Who the user is gets worked out afresh on every run, never cached,
+so signing out and in as someone else shows that person's rights at once.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from typing import Any
 
 import streamlit as st
 
-from sales_core import health
+from sales_core import access, health
+from sales_core.access import Actor
 from sales_core.config import Settings, load_settings
 from sales_core.errors import ConfigError, SalesError, SyncError
 from sales_core.sync import run_sync
@@ -99,16 +103,19 @@ def _leave_folder_mode() -> None:
 
 
 def page_start() -> tuple[Settings, health.SyncStatus]:
-    """What every page begins with: the settings, the sidebar, the source banner and the status.
+    """What every page begins with: the settings, the sign-in gate, the sidebar, the banners
+    and the status. Someone without access never gets past the gate (st.stop).
 
     Drawn by each page rather than by app.py: see app.py for why.
     """
     _leave_folder_mode()
     st.set_page_config(page_title="Sales & invoicing console", page_icon="📈", layout="wide")
     settings = settings_or_stop()
+    user = gate(settings)
     first_demo_sync(settings)
-    sidebar(settings)
+    sidebar(settings, user)
     source_banner(settings)
+    access_banner(user)
     try:
         status = health.sync_status(settings.db_path, lock_timeout=settings.lock_timeout)
     except SalesError as exc:
@@ -130,9 +137,128 @@ def source_banner(settings: Settings) -> None:
         )
 
 
-def sidebar(settings: Settings) -> None:
-    """Freshness and the Sync now button, with progress and the outcome."""
+def _stop(message: str) -> None:
+    st.error(message)
+    st.stop()
+
+
+def _oidc_configured() -> bool:
+    """True when secrets.toml has the `[auth]` section Streamlit's own sign-in reads."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:  # no secrets file at all (StreamlitSecretNotFoundError)
+        return False
+
+
+def _header_configured(header: str) -> bool:
+    """True when Streamlit copies `header` into st.user's email (server.trustedUserHeaders)."""
+    mapping = st.get_option("server.trustedUserHeaders")
+    if not isinstance(mapping, dict):
+        return False
+    return any(name.lower() == header.lower() and key == "email" for name, key in mapping.items())
+
+
+def check_sign_in_method(settings: Settings) -> None:
+    """Stop with a clear message when the sign-in settings cannot work as configured."""
+    rules = settings.access
+    problem = rules.web_problem()
+    if problem:
+        _stop(f"The app cannot start: {problem}")
+    if rules.auth_mode == "oidc" and not _oidc_configured():
+        _stop(
+            "The app cannot start: SALES_AUTH_MODE is 'oidc' but .streamlit/secrets.toml has "
+            "no [auth] section (see the README)."
+        )
+    if rules.auth_mode == "header" and not _header_configured(rules.auth_header):
+        _stop(
+            f"The app cannot start: SALES_AUTH_MODE is 'header' but Streamlit is not started "
+            f'with --server.trustedUserHeaders \'{{"{rules.auth_header}": "email"}}\' '
+            "(see the README)."
+        )
+
+
+def current_actor(settings: Settings) -> Actor | None:
+    """Who is using the app, from st.user: None when nobody is signed in.
+
+    Read on every call, never cached: a different person in the same browser gets their own
+    rights at once.
+    """
+    rules = settings.access
+    if rules.open:
+        return access.open_actor()
+    if rules.auth_mode == "oidc" and not st.user.get("is_logged_in", False):
+        return None
+    email = st.user.get("email") if rules.auth_mode in ("oidc", "header") else None
+    if not email:
+        return None
+    return access.actor_for(email, rules)
+
+
+def refusal(settings: Settings, user: Actor | None) -> None:
+    """The one page a person without access sees: who they are, how to ask. No data. Stops."""
+    rules = settings.access
+    st.title("Sales & invoicing console")
+    if user is None and rules.auth_mode == "oidc":
+        st.info("Sign in to use the console.")
+        if st.button("Sign in", type="primary", key="sign_in"):
+            st.login()
+        st.stop()
+    if user is None:
+        st.error(
+            f"No signed-in user reached the app: the sign-in proxy did not send the "
+            f"{rules.auth_header} header. Open the console through the organisation's sign-in."
+        )
+        st.stop()
+    assert user is not None
+    st.error("You do not have access to this console.")
+    st.markdown("You are signed in as:")
+    st.text(user.label)
+    st.markdown("This address is not on the console's access list. To ask for access, write to:")
+    st.text(rules.contact)
+    if rules.auth_mode == "oidc" and st.button("Sign out", key="sign_out_refused"):
+        st.logout()
+    st.stop()
+
+
+def gate(settings: Settings) -> Actor:
+    """The signed-in person with access; anyone else sees the refusal page and the run stops."""
+    check_sign_in_method(settings)
+    user = current_actor(settings)
+    if user is None or user.role is None:
+        refusal(settings, user)
+        raise RuntimeError("unreachable: refusal() stops the run")
+    return user
+
+
+def actor(settings: Settings | None = None) -> Actor:
+    """The acting person for the services (the audit log, the assessments): worked out afresh.
+
+    Only called after page_start(), which has let this person in.
+    """
+    found = current_actor(settings or settings_or_stop())
+    if found is None:
+        st.stop()
+        raise RuntimeError("unreachable")
+    return found
+
+
+def access_banner(user: Actor) -> None:
+    """Say on every page when nobody is signed in because no sign-in is configured."""
+    if user.is_open:
+        st.warning(
+            "**No sign-in configured.** Anyone who can open this app may generate and change "
+            "invoices. Set `SALES_AUTH_MODE` and the access lists (see the README) before "
+            "deploying it."
+        )
+
+
+def sidebar(settings: Settings, user: Actor) -> None:
+    """Who is signed in (and Sign out), freshness and the Sync now button."""
     with st.sidebar:
+        if not user.is_open:
+            st.caption(f"Signed in as {user.label} ({user.role})")
+            if settings.access.auth_mode == "oidc" and st.button("Sign out", key="sign_out"):
+                st.logout()
         st.markdown("### Data")
         label = "AirTable" if settings.airtable_configured else "demo data"
         if st.button(f"Sync now from {label}", key="sync_now", width="stretch"):
@@ -165,12 +291,3 @@ def sidebar(settings: Settings) -> None:
             )
         else:
             st.caption("Not synced yet.")
-
-
-def actor() -> str:
-    """Who is using the app, for the audit log: the signed-in email, when there is one."""
-    try:
-        email = st.user.get("email")
-    except Exception:  # no sign-in configured: st.user may refuse to answer
-        email = None
-    return str(email) if email else "app user (no sign-in configured)"

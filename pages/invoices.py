@@ -12,7 +12,15 @@ from sales_core.errors import SalesError
 from sales_core.writeback import push_pending
 
 settings, status = chrome.page_start()
+user = chrome.actor(settings)
+can_bill = user.can("biller")
 st.title("Invoices")
+if not can_bill:
+    st.info(
+        f"**Read-only.** You are signed in as a viewer: generating, authorizing, marking paid, "
+        f"voiding and pushing invoices need the biller role. To become a biller, ask "
+        f"{settings.access.contact}."
+    )
 if not status.has_data:
     st.info("No data yet. Press **Sync now** in the sidebar first.")
     st.stop()
@@ -49,7 +57,7 @@ if plan.skipped:
     ):
         st.dataframe(invoice_views.skipped_frame(plan), hide_index=True, width="stretch")
 
-clicked = st.button(
+clicked = can_bill and st.button(
     f"Generate {count} invoice{'s' if count != 1 else ''}",
     type="primary",
     disabled=count == 0,
@@ -64,9 +72,7 @@ if clicked:
             bar.progress(min(max(fraction, 0.0), 1.0))
 
         try:
-            result = invoicing.generate(
-                settings, month, issue_date, actor=chrome.actor(), progress=progress
-            )
+            result = invoicing.generate(settings, month, issue_date, actor=user, progress=progress)
         except (SalesError, BillingError) as exc:
             box.update(label="The run failed; nothing was written.", state="error")
             st.error(str(exc))
@@ -118,10 +124,10 @@ pending = invoicing.pending_push_count(settings)
 if pending:
     if settings.airtable_configured:
         st.warning(f"{pending} invoice{'s are' if pending != 1 else ' is'} not yet in AirTable.")
-        if st.button("Push now", key="push"):
+        if can_bill and st.button("Push now", key="push"):
             with st.spinner("Sending to AirTable…"):
                 try:
-                    outcome = push_pending(settings, actor=chrome.actor())
+                    outcome = push_pending(settings, actor=user)
                 except SalesError as exc:
                     st.error(f"Push failed, the invoices stay pending: {exc}")
                 else:
@@ -198,21 +204,23 @@ st.download_button(
 )
 actions = st.columns(3)
 change: invoicing.Change | None = None
-if current == "Draft" and actions[0].button("Authorize", key="authorize"):
+if can_bill and current == "Draft" and actions[0].button("Authorize", key="authorize"):
     change = invoicing.Change(number, "Authorized")
-if current == "Authorized":
+if can_bill and current == "Authorized":
     paid_on = actions[1].date_input("Paid on", value=today, max_value=today, key="paid_on")
     if actions[1].button("Mark paid", key="mark_paid"):
         change = invoicing.Change(number, "Paid", paid_date=paid_on)
-if current in ("Draft", "Authorized"):
+if can_bill and current in ("Draft", "Authorized"):
     reason = actions[2].text_input("Void reason", key=f"void_reason-{number}", max_chars=500)
     if actions[2].button("Void", key="void"):
         change = invoicing.Change(number, "Void", reason=reason)
 if current in ("Paid", "Void"):
     st.caption(f"A {current} invoice does not change any more (billing.md).")
+elif not can_bill:
+    st.caption("Authorize, Mark paid and Void need the biller role.")
 if change is not None:
     try:
-        invoicing.change_status(settings, change, actor=chrome.actor(), today=today)
+        invoicing.change_status(settings, change, actor=user, today=today)
     except (SalesError, BillingError) as exc:
         st.error(str(exc))
     else:

@@ -17,6 +17,7 @@ import streamlit as st
 
 from pages import chrome
 from sales_core import assessments, qualification
+from sales_core.access import Actor
 from sales_core.config import CRITERIA, Settings, criterion_attr
 from sales_core.errors import SalesError
 from sales_core.models import ANSWERS
@@ -26,6 +27,7 @@ ASSESSOR = "qualify_assessor"
 CHOSEN = "qualify_opportunity"
 
 settings, status = chrome.page_start()
+user = chrome.actor(settings)
 st.title("Qualify a lead")
 st.caption(
     "MANIAC-T: Money, Authority, Need, Impending Event, Application, Competition, Timeline. "
@@ -129,12 +131,13 @@ if past.empty:
     st.caption("None yet: the one below will be the first.")
 else:
     st.dataframe(
-        past[["assessed_on", "assessed_by", "score", "recommendation", "status"]],
+        past[["assessed_on", "assessed_by", "score", "recommendation", "status", "saved_by"]],
         hide_index=True,
         width="stretch",
         column_config={
             "assessed_on": st.column_config.DateColumn("Assessed on"),
             "assessed_by": "Assessed by",
+            "saved_by": "Saved by",
             "score": st.column_config.NumberColumn("Score (of 14)"),
             "recommendation": "Recommendation",
             "status": st.column_config.TextColumn("Status", width="large"),
@@ -179,7 +182,7 @@ def field_key(name: str) -> str:
     return f"{prefix}/{name}"
 
 
-st.session_state.setdefault(ASSESSOR, st.user.get("email") or "")
+st.session_state.setdefault(ASSESSOR, user.email or st.user.get("email") or "")
 st.session_state.setdefault(field_key("date"), date.today())
 for criterion in CRITERIA:
     st.session_state.setdefault(field_key(criterion_attr(criterion)), "Unknown")
@@ -197,12 +200,14 @@ def form_values(key_prefix: str) -> dict[str, Any]:
     }
 
 
-def save(save_settings: Settings, opportunity_id: str, form: str, key_prefix: str) -> None:
+def save(
+    save_settings: Settings, opportunity_id: str, form: str, key_prefix: str, actor: Actor
+) -> None:
     """The Save button's callback: validate, save once per key, push; remember the outcome."""
     try:
         values = form_values(key_prefix)
         assessment = qualification.build_assessment(opportunity_id=opportunity_id, **values)
-        outcome: Any = assessments.save(save_settings, assessment, form)
+        outcome: Any = assessments.save(save_settings, assessment, form, actor=actor)
     except qualification.InvalidAssessment as exc:
         outcome = exc
     except SalesError as exc:
@@ -269,7 +274,7 @@ with checklist:
         type="primary",
         key=field_key("save"),
         on_click=save,
-        args=(settings, chosen, form_id, prefix),
+        args=(settings, chosen, form_id, prefix, user),
     )
     buttons.button(
         "Start a new assessment", key=field_key("new"), on_click=new_form, args=(chosen,)

@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from sales_core import store
+from sales_core.access import Actor, require
 from sales_core.airtable import AirtableSource
 from sales_core.config import CRITERIA, Settings, criterion_attr
 from sales_core.errors import SalesError
@@ -84,12 +85,14 @@ class SaveOutcome:
         )
 
 
-def save(settings: Settings, assessment: Assessment, form_id: str) -> SaveOutcome:
+def save(settings: Settings, assessment: Assessment, form_id: str, *, actor: Actor) -> SaveOutcome:
     """Record the assessment (once per key), then push what is pending when AirTable is set.
 
     Saving the same form (same `form_id`, same content) again is harmless: no second row here,
-    and the upsert in AirTable matches the record already there.
+    and the upsert in AirTable matches the record already there. `actor` is recorded as
+    `saved_by`; raises AccessDenied (nothing written) unless it is a viewer or a biller.
     """
+    require(actor, "viewer", "save a MANIAC-T assessment")
     key = assessment.key(form_id)
     values: dict[str, Any] = {
         "assessment_key": key,
@@ -97,6 +100,7 @@ def save(settings: Settings, assessment: Assessment, form_id: str) -> SaveOutcom
         "assessed_by": assessment.assessed_by,
         "assessed_on": assessment.assessed_on,
         "saved_at": store.utcnow(),
+        "saved_by": actor.label,
         "score": assessment.verdict.score,
         "recommendation": assessment.verdict.recommendation,
     }
@@ -274,11 +278,12 @@ def history(
                    CASE WHEN pushed_at IS NOT NULL THEN 'in AirTable'
                         WHEN push_error IS NOT NULL THEN 'not yet pushed: ' || push_error
                         ELSE 'saved here' END AS status,
-                   saved_at AS recorded_at
+                   saved_at AS recorded_at, saved_by
             FROM assessments WHERE opportunity_id = $opportunity
             UNION ALL
             SELECT assessment_key, assessed_on, assessed_by, score, recommendation, {answers},
-                   'from AirTable' AS status, created_time AS recorded_at
+                   'from AirTable' AS status, created_time AS recorded_at,
+                   NULL AS saved_by
             FROM qualifications
             WHERE opportunity_id = $opportunity
               AND assessment_key NOT IN (SELECT assessment_key FROM assessments)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from sales_core import health, invoicing
+from sales_core import access, health, invoicing
 from sales_core.billing import BillingError, Month
 from sales_core.config import Settings, load_settings
 from sales_core.errors import ConfigError, SalesError
@@ -69,13 +69,14 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _actor(args: argparse.Namespace) -> str:
-    """Who runs the command, for the audit log."""
-    return (
-        getattr(args, "actor", None)
-        or os.environ.get("SALES_OPERATOR")
-        or f"cli:{getpass.getuser()}"
-    )
+def _actor(args: argparse.Namespace, settings: Settings) -> access.Actor:
+    """Who runs the command (`--as`, else SALES_OPERATOR), checked against the access lists.
+
+    With open access (no sign-in, no lists: the demo) anyone may, recorded as `cli:<user>` when
+    unnamed. Otherwise an unknown operator raises AccessDenied, which main() prints in one line.
+    """
+    name = getattr(args, "actor", None) or os.environ.get("SALES_OPERATOR")
+    return access.operator(name, settings.access, fallback=f"cli:{getpass.getuser()}")
 
 
 def _month_and_date(args: argparse.Namespace) -> tuple[Month, date | None]:
@@ -122,7 +123,7 @@ def cmd_invoices_generate(args: argparse.Namespace, settings: Settings) -> int:
     """Make the month's invoices (numbers, PDFs) and push them to AirTable."""
     month, issue_date = _month_and_date(args)
     result = invoicing.generate(
-        settings, month, issue_date, actor=_actor(args), push=not args.no_push
+        settings, month, issue_date, actor=_actor(args, settings), push=not args.no_push
     )
     data = result.to_json()
     if args.json:
@@ -143,7 +144,7 @@ def cmd_invoices_push(args: argparse.Namespace, settings: Settings) -> int:
     """Send the invoices AirTable has not confirmed yet."""
     from sales_core.writeback import push_pending
 
-    outcome = push_pending(settings, actor=_actor(args))
+    outcome = push_pending(settings, actor=_actor(args, settings))
     if args.json:
         print(json.dumps(outcome.__dict__))
     else:
@@ -182,7 +183,12 @@ def _add_invoice_commands(commands: Any) -> None:
     )
     month_options(generate)
     generate.add_argument("--no-push", action="store_true", help="do not send to AirTable")
-    generate.add_argument("--as", dest="actor", help="who runs it, for the audit log")
+    generate.add_argument(
+        "--as",
+        dest="actor",
+        help="your email: checked against the access lists, recorded in the audit log "
+        "(default: SALES_OPERATOR)",
+    )
     generate.set_defaults(handler=cmd_invoices_generate)
 
     push = sub.add_parser(
@@ -191,7 +197,12 @@ def _add_invoice_commands(commands: Any) -> None:
         description="Upsert every pending invoice into AirTable on its Invoice Key.",
     )
     push.add_argument("--json", action="store_true", help="print the outcome as JSON")
-    push.add_argument("--as", dest="actor", help="who runs it, for the audit log")
+    push.add_argument(
+        "--as",
+        dest="actor",
+        help="your email: checked against the access lists, recorded in the audit log "
+        "(default: SALES_OPERATOR)",
+    )
     push.set_defaults(handler=cmd_invoices_push)
 
 

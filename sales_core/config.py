@@ -1,4 +1,7 @@
-"""Settings: the environment first, then `.streamlit/secrets.toml` ([airtable]), then defaults.
+"""Settings: the environment first, then `.streamlit/secrets.toml`, then defaults.
+
+The secrets file's `[airtable]`, `[invoicing]` and `[access]` sections are read; `[auth]` (the
+OIDC client of Streamlit's own sign-in) belongs to Streamlit and is never read here.
 
 Also the mapping from the product's names to the AirTable base's table and field names, which a
 TOML file (`SALES_MAPPING`) can override without a code change.
@@ -17,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from sales_core.access import ACCESS_SETTING_NAMES, AccessSettings, parse_access
 from sales_core.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -212,6 +216,7 @@ class Settings:
     seller_name: str = DEFAULT_SELLER_NAME
     seller_address: str = DEFAULT_SELLER_ADDRESS
     payment_instructions: str = DEFAULT_PAYMENT_INSTRUCTIONS
+    access: AccessSettings = field(default_factory=AccessSettings)
 
     @property
     def airtable_configured(self) -> bool:
@@ -262,6 +267,7 @@ SETTING_NAMES = (
     "INVOICE_SELLER_NAME",
     "INVOICE_SELLER_ADDRESS",
     "INVOICE_PAYMENT_INSTRUCTIONS",
+    *ACCESS_SETTING_NAMES,
 )
 
 
@@ -282,7 +288,7 @@ def _read_secrets(path: Path) -> dict[str, Any]:
         where = f" ({found.group(0)})" if found else ""
         raise ConfigError(f"{path} is not valid TOML{where}; fix the file's syntax.") from None
     merged: dict[str, Any] = {}
-    for name in ("airtable", "invoicing"):
+    for name in ("airtable", "invoicing", "access"):
         section = data.get(name, {})
         if not isinstance(section, dict):
             raise ConfigError(f"[{name}] in {path} must be a section.")
@@ -348,6 +354,12 @@ def load_settings(
     if not re.match(r"^https?://[^\s/]+", endpoint):
         raise ConfigError(f"AIRTABLE_ENDPOINT_URL must be an http(s) URL, got '{endpoint[:80]}'.")
 
+    access = parse_access(
+        {
+            name: env.get(name) if env.get(name) not in (None, "") else secrets.get(name)
+            for name in ACCESS_SETTING_NAMES
+        }
+    )
     mapping_path = get("SALES_MAPPING")
     demo_dir = get("SALES_DEMO_DIR")
     settings = Settings(
@@ -362,6 +374,7 @@ def load_settings(
         seller_address=_raw_text(env, secrets, "INVOICE_SELLER_ADDRESS") or DEFAULT_SELLER_ADDRESS,
         payment_instructions=_raw_text(env, secrets, "INVOICE_PAYMENT_INSTRUCTIONS")
         or DEFAULT_PAYMENT_INSTRUCTIONS,
+        access=access,
     )
     overrides: dict[str, Any] = {}
     numeric: list[tuple[str, str, float]] = [

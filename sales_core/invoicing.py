@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from sales_core import pdf, store
+from sales_core.access import Actor, require
 from sales_core.billing import (
     BillingError,
     InvoiceDraft,
@@ -315,7 +316,7 @@ def generate(
     month: Month,
     issue_date: date | None = None,
     *,
-    actor: str,
+    actor: Actor,
     push: bool = True,
     progress: Progress | None = None,
 ) -> RunResult:
@@ -323,8 +324,10 @@ def generate(
 
     Running it again, or twice at once, makes nothing new: the contracts already billed for the
     period are skipped with the number of their invoice. A failed push leaves the invoices
-    pending for the next push (reported in `push_error`, not raised).
+    pending for the next push (reported in `push_error`, not raised). Raises AccessDenied
+    (nothing written) unless `actor` is a biller.
     """
+    require(actor, "biller", f"generate the invoices of {month}")
 
     def say(message: str, fraction: float) -> None:
         if progress is not None:
@@ -340,10 +343,10 @@ def generate(
         taken = {r[0] for r in con.execute(_KEYS_SQL).fetchall()}
         drafts = _numbered(plan, numbers, taken)
         if drafts:
-            _insert(con, drafts, month, actor)
+            _insert(con, drafts, month, actor.label)
             audit(
                 con,
-                actor,
+                actor.label,
                 "generate",
                 [d.invoice_number or "" for d in drafts],
                 month=str(month),
@@ -393,12 +396,17 @@ class Change:
     reason: str | None = None
 
 
-def change_status(settings: Settings, change: Change, *, actor: str, today: date) -> None:
+def change_status(settings: Settings, change: Change, *, actor: Actor, today: date) -> None:
     """Authorize, mark paid or void one generated invoice, as billing.md allows.
 
     Raises BillingError in words (nothing written) for a forbidden change, a missing paid date
-    or void reason, or an unknown number. The change is queued for the next push.
+    or void reason, or an unknown number, and AccessDenied unless `actor` is a biller. The
+    change is queued for the next push.
     """
+    verb = {"Authorized": "authorize", "Paid": "mark paid", "Void": "void"}.get(
+        change.target, f"set to {change.target}"
+    )
+    require(actor, "biller", f"{verb} invoice {change.number}")
     if change.target == "Paid":
         if change.paid_date is None:
             raise BillingError("Give the date the payment arrived.")
@@ -447,7 +455,7 @@ def change_status(settings: Settings, change: Change, *, actor: str, today: date
             ],
         )
         detail = {"Paid": f"paid on {change.paid_date}", "Void": reason}.get(change.target)
-        audit(con, actor, change.target.lower(), [change.number], detail=detail)
+        audit(con, actor.label, change.target.lower(), [change.number], detail=detail)
         store.bump_data_version(con)
 
 

@@ -305,6 +305,14 @@ def _migration_4(con: Connection) -> None:
     con.execute("ALTER TABLE generated_invoices ADD COLUMN revision INTEGER DEFAULT 0")
 
 
+def _migration_5(con: Connection) -> None:
+    """Who saved each local assessment: the signed-in email (or the demo's unnamed user).
+
+    `assessed_by` stays what the person typed (they may record someone else's assessment).
+    """
+    con.execute("ALTER TABLE assessments ADD COLUMN saved_by VARCHAR")
+
+
 Migration = tuple[int, str, Callable[[Connection], None]]
 
 # Append only: a migration, once released, is never edited; add a new one instead.
@@ -313,6 +321,7 @@ MIGRATIONS: list[Migration] = [
     (2, "local MANIAC-T assessments and the latest per opportunity", _migration_2),
     (3, "generated invoices and the audit log", _migration_3),
     (4, "a revision counter on generated invoices", _migration_4),
+    (5, "who saved each local assessment", _migration_5),
 ]
 
 _migrated: set[str] = set()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sales_core import store
+from sales_core.access import Actor, require
 from sales_core.airtable import AirtableSource
 from sales_core.config import Settings
 from sales_core.errors import AirtableError
@@ -86,17 +87,21 @@ _push_lock = threading.Lock()
 
 
 def push_pending(
-    settings: Settings, *, actor: str, source: AirtableSource | None = None
+    settings: Settings, *, actor: Actor, source: AirtableSource | None = None
 ) -> PushOutcome:
     """Send every generated invoice AirTable has not confirmed; never raises for AirTable faults.
 
     Returns how many were confirmed, how many stay pending, and the failure in words if any.
+    Raises AccessDenied (nothing sent or written) unless `actor` is a biller.
     """
+    require(actor, "biller", "push invoices to AirTable")
     with _push_lock:
         return _push_pending(settings, actor=actor, source=source)
 
 
-def _push_pending(settings: Settings, *, actor: str, source: AirtableSource | None) -> PushOutcome:
+def _push_pending(
+    settings: Settings, *, actor: Actor, source: AirtableSource | None
+) -> PushOutcome:
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
         rows = store.query(con, _PENDING_SQL)
     if not rows:
@@ -153,7 +158,7 @@ def _push_pending(settings: Settings, *, actor: str, source: AirtableSource | No
             "VALUES (?, ?, 'push', NULL, ?, ?)",
             [
                 store.utcnow(),
-                actor,
+                actor.label,
                 numbers,
                 f"{len(numbers)} sent"
                 + (f"; failed: {error}" if error else "")

@@ -18,6 +18,7 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[No
     """No test sees the developer's settings or secrets file, and each gets its own database."""
     for name in SETTING_NAMES:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("SALES_OPERATOR", raising=False)
     monkeypatch.setenv("SALES_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
     monkeypatch.setenv("SALES_DB", str(tmp_path / "sales.duckdb"))
     yield

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from sales_core import assessments, store
+from sales_core.access import Actor
 from sales_core.config import CRITERIA, Settings, load_settings
 from sales_core.qualification import Answer, Assessment, build_assessment
 from sales_core.sync import run_sync
@@ -18,6 +19,7 @@ from tests.fake_airtable import FakeAirtable, airtable_record
 TOKEN = "test-token-0123456789"
 BASE = "appTESTBASE000001"
 OPP = "recOPP00000000001"
+VIEWER = Actor("vera@example.org", "viewer", "vera@example.org")
 NOTE = 'Said "yes" \\o/ <b>HTML</b> 🎉 =HYPERLINK("http://x","y")\nsecond line'
 
 
@@ -42,9 +44,9 @@ def local_rows(settings: Settings) -> list[dict[str, Any]]:
 
 
 def test_save__a_second_save_of_the_same_form_makes_no_second_row(settings: Settings) -> None:
-    first = assessments.save(settings, an_assessment(), "form-1")
+    first = assessments.save(settings, an_assessment(), "form-1", actor=VIEWER)
     version = store.data_version(settings.db_path)
-    again = assessments.save(settings, an_assessment(), "form-1")
+    again = assessments.save(settings, an_assessment(), "form-1", actor=VIEWER)
     assert first.created and not again.created
     assert again.assessment_key == first.assessment_key
     assert store.data_version(settings.db_path) == version  # nothing changed
@@ -56,9 +58,11 @@ def test_save__a_second_save_of_the_same_form_makes_no_second_row(settings: Sett
 
 
 def test_save__a_reassessment_adds_a_row_and_keeps_the_first(settings: Settings) -> None:
-    assessments.save(settings, an_assessment(), "form-1")
-    assessments.save(settings, an_assessment("Partial"), "form-1")  # changed after saving
-    assessments.save(settings, an_assessment(), "form-2")  # a new form, same answers
+    assessments.save(settings, an_assessment(), "form-1", actor=VIEWER)
+    assessments.save(
+        settings, an_assessment("Partial"), "form-1", actor=VIEWER
+    )  # changed after saving
+    assessments.save(settings, an_assessment(), "form-2", actor=VIEWER)  # a new form, same answers
     rows = local_rows(settings)
     assert [r["recommendation"] for r in rows] == ["Pursue", "Gather information", "Pursue"]
     assert len({r["assessment_key"] for r in rows}) == 3
@@ -76,7 +80,7 @@ def test_latest__local_wins_over_synced_and_newest_first(settings: Settings) -> 
     assert flags == sorted(flags, reverse=True)
     opp = str(opportunities.iloc[0]["id"])
     later = an_assessment("No", opportunity_id=opp, assessed_on=date(2099, 1, 1))
-    assessments.save(settings, later, "f")
+    assessments.save(settings, later, "f", actor=VIEWER)
     latest = assessments.latest_by_opportunity(settings.db_path).set_index("opportunity_id")
     assert latest.loc[opp, "recommendation"] == "Decline"
     assert latest.loc[opp, "score"] == 0
@@ -138,7 +142,7 @@ def test_push__upserts_on_the_assessment_key_with_every_field(
     server: FakeAirtable, airtable_settings: Callable[..., Settings]
 ) -> None:
     settings = airtable_settings()
-    outcome = assessments.save(settings, an_assessment("Partial"), "form-1")
+    outcome = assessments.save(settings, an_assessment("Partial"), "form-1", actor=VIEWER)
     assert outcome.created and outcome.pushed
     assert (outcome.push.attempted, outcome.push.pushed) == (1, 1)
 
@@ -170,8 +174,8 @@ def test_push__saving_again_sends_nothing_and_makes_no_second_record(
     server: FakeAirtable, airtable_settings: Callable[..., Settings]
 ) -> None:
     settings = airtable_settings()
-    assessments.save(settings, an_assessment(), "form-1")
-    assessments.save(settings, an_assessment(), "form-1")
+    assessments.save(settings, an_assessment(), "form-1", actor=VIEWER)
+    assessments.save(settings, an_assessment(), "form-1", actor=VIEWER)
     assert len(server.requests_for("Qualifications", kind="write")) == 1
     assert len(server.records("Qualifications")) == 1
 
@@ -181,7 +185,7 @@ def test_push__a_repeated_push_of_the_same_key_updates_the_same_record(
 ) -> None:
     # As if the app died after AirTable took the record but before it was marked pushed.
     settings = airtable_settings()
-    assessments.save(settings, an_assessment(), "form-1")
+    assessments.save(settings, an_assessment(), "form-1", actor=VIEWER)
     with store.connect(settings.db_path) as con:
         con.execute("UPDATE assessments SET pushed_at = NULL, airtable_id = NULL")
     outcome = assessments.push_pending(settings)
@@ -195,7 +199,7 @@ def test_push__a_429_then_success(
 ) -> None:
     settings = airtable_settings()
     server.add_fault("Qualifications", kind="write", status=429, times=1)
-    outcome = assessments.save(settings, an_assessment(), "form-1")
+    outcome = assessments.save(settings, an_assessment(), "form-1", actor=VIEWER)
     assert outcome.pushed
     statuses = [r.status for r in server.requests_for("Qualifications", kind="write")]
     assert statuses == [429, 200]
@@ -208,7 +212,7 @@ def test_push__a_failure_keeps_it_not_pushed_and_the_next_save_sends_it(
 ) -> None:
     settings = airtable_settings()
     fault = server.add_fault("Qualifications", kind="write", status=503, times=None)
-    failed = assessments.save(settings, an_assessment(), "form-1")
+    failed = assessments.save(settings, an_assessment(), "form-1", actor=VIEWER)
     assert failed.created and not failed.pushed
     assert failed.push.error is not None and "503" in failed.push.error
     [row] = local_rows(settings)
@@ -219,7 +223,7 @@ def test_push__a_failure_keeps_it_not_pushed_and_the_next_save_sends_it(
     assert fault.fired == 2  # the first try and one retry
 
     server.clear_faults()
-    later = assessments.save(settings, an_assessment("Partial"), "form-2")
+    later = assessments.save(settings, an_assessment("Partial"), "form-2", actor=VIEWER)
     assert later.pushed and (later.push.attempted, later.push.pushed) == (2, 2)
     keys = {r["fields"]["Assessment Key"] for r in server.records("Qualifications")}
     assert keys == {failed.assessment_key, later.assessment_key}
@@ -231,8 +235,10 @@ def test_push__a_failed_save_retried_sends_it_once(
 ) -> None:
     settings = airtable_settings()
     server.add_fault("Qualifications", kind="write", status=500, times=2)
-    assert not assessments.save(settings, an_assessment(), "form-1").pushed
-    retried = assessments.save(settings, an_assessment(), "form-1")  # the user presses Save again
+    assert not assessments.save(settings, an_assessment(), "form-1", actor=VIEWER).pushed
+    retried = assessments.save(
+        settings, an_assessment(), "form-1", actor=VIEWER
+    )  # the user presses Save again
     assert not retried.created and retried.pushed
     assert len(local_rows(settings)) == 1
     assert len(server.records("Qualifications")) == 1
@@ -243,7 +249,7 @@ def test_sync__pushes_pending_assessments_before_fetching(
 ) -> None:
     settings = airtable_settings()
     server.add_fault("Qualifications", kind="write", status=503, times=2)
-    saved = assessments.save(settings, an_assessment(), "form-1")
+    saved = assessments.save(settings, an_assessment(), "form-1", actor=VIEWER)
     assert not saved.pushed
 
     result = run_sync(settings)
@@ -265,7 +271,7 @@ def test_sync__a_failed_push_does_not_fail_the_sync(
 ) -> None:
     settings = airtable_settings()
     server.add_fault("Qualifications", kind="write", status=503, times=None)
-    assessments.save(settings, an_assessment(), "form-1")
+    assessments.save(settings, an_assessment(), "form-1", actor=VIEWER)
     result = run_sync(settings)
     assert result.status == "ok" and result.counts["opportunities"] == 1
     [row] = local_rows(settings)
@@ -283,7 +289,7 @@ def test_push__an_unknown_field_is_explained(
     server: FakeAirtable, airtable_settings: Callable[..., Settings]
 ) -> None:
     server.set_records("Qualifications", [], field_names=["Assessment Key", "Opportunity"])
-    outcome = assessments.save(airtable_settings(), an_assessment(), "form-1")
+    outcome = assessments.save(airtable_settings(), an_assessment(), "form-1", actor=VIEWER)
     assert outcome.push.error == (
         "AirTable refused PATCH Qualifications with 422 (UNKNOWN_FIELD_NAME)."
     )
@@ -305,7 +311,7 @@ def test_choice_label__name_organisation_stage() -> None:
 def test_answers_table_and_markdown_download__verbatim_and_a_safe_file_name(
     settings: Settings,
 ) -> None:
-    saved = assessments.save(settings, an_assessment("Partial"), "form-1")
+    saved = assessments.save(settings, an_assessment("Partial"), "form-1", actor=VIEWER)
     [row] = assessments.history(settings.db_path, OPP).to_dict("records")
     table = assessments.answers_table(row).set_index("Criterion")
     assert table.loc["Money", "Notes"] == NOTE and table.loc["Need", "Notes"] == ""

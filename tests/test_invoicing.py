@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from sales_core import invoicing, store, writeback
+from sales_core.access import Actor
 from sales_core.billing import BillingError, Month
 from sales_core.config import Settings, load_settings
 from sales_core.invoicing import Change, change_status, generate, preview
@@ -57,7 +58,7 @@ def test_generate__numbers_follow_the_highest_known_and_are_gapless(demo: Settin
     with store.connect(demo.db_path) as con:
         synced = [r[0] for r in con.execute("SELECT number FROM invoices").fetchall()]
     highest = max(sequence(n) for n in synced if n and n.startswith("INV-2026-"))
-    result = generate(demo, NOVEMBER, actor="ana@example.org")
+    result = generate(demo, NOVEMBER, actor=Actor("ana@example.org", "biller"))
     assert [d.invoice_key for d in result.created] == [d.invoice_key for d in planned.drafts]
     assert [sequence(n) for n in numbers_of(result)] == list(
         range(highest + 1, highest + 1 + len(result.created))
@@ -72,8 +73,8 @@ def test_generate__numbers_follow_the_highest_known_and_are_gapless(demo: Settin
 
 
 def test_generate__twice_makes_nothing_new(demo: Settings) -> None:
-    first = generate(demo, NOVEMBER, actor="a")
-    second = generate(demo, NOVEMBER, actor="a")
+    first = generate(demo, NOVEMBER, actor=Actor("a", "biller"))
+    second = generate(demo, NOVEMBER, actor=Actor("a", "biller"))
     assert second.created == []
     reasons = {s.contract_id: s.reason for s in second.plan.skipped}
     for draft in first.created:
@@ -82,7 +83,7 @@ def test_generate__twice_makes_nothing_new(demo: Settings) -> None:
 
 
 def test_generate__the_worked_example_contract_bills_half_a_month(demo: Settings) -> None:
-    result = generate(demo, NOVEMBER, actor="a")
+    result = generate(demo, NOVEMBER, actor=Actor("a", "biller"))
     halves = [d for d in result.created if d.period_start == date(2026, 11, 16)]
     assert [(d.amount, d.proration) for d in halves] == [(Decimal("500.00"), "15 of 30 days")]
 
@@ -133,28 +134,49 @@ def test_cli__bad_month_is_one_line(demo: Settings, capsys: pytest.CaptureFixtur
 
 
 def test_transitions__guarded_and_audited(demo: Settings) -> None:
-    result = generate(demo, NOVEMBER, actor="a")
+    result = generate(demo, NOVEMBER, actor=Actor("a", "biller"))
     first, second = numbers_of(result)[:2]
     today = date(2026, 11, 25)
     with pytest.raises(BillingError, match="Authorize"):
-        change_status(demo, Change(first, "Paid", paid_date=today), actor="b", today=today)
-    change_status(demo, Change(first, "Authorized"), actor="b", today=today)
+        change_status(
+            demo, Change(first, "Paid", paid_date=today), actor=Actor("b", "biller"), today=today
+        )
+    change_status(demo, Change(first, "Authorized"), actor=Actor("b", "biller"), today=today)
     with pytest.raises(BillingError, match="future"):
         change_status(
-            demo, Change(first, "Paid", paid_date=date(2026, 12, 1)), actor="b", today=today
+            demo,
+            Change(first, "Paid", paid_date=date(2026, 12, 1)),
+            actor=Actor("b", "biller"),
+            today=today,
         )
     with pytest.raises(BillingError, match="before the issue date"):
         change_status(
-            demo, Change(first, "Paid", paid_date=date(2026, 10, 1)), actor="b", today=today
+            demo,
+            Change(first, "Paid", paid_date=date(2026, 10, 1)),
+            actor=Actor("b", "biller"),
+            today=today,
         )
-    change_status(demo, Change(first, "Paid", paid_date=date(2026, 11, 20)), actor="b", today=today)
+    change_status(
+        demo,
+        Change(first, "Paid", paid_date=date(2026, 11, 20)),
+        actor=Actor("b", "biller"),
+        today=today,
+    )
     with pytest.raises(BillingError, match="cannot change"):
-        change_status(demo, Change(first, "Void", reason="oops"), actor="b", today=today)
+        change_status(
+            demo, Change(first, "Void", reason="oops"), actor=Actor("b", "biller"), today=today
+        )
     with pytest.raises(BillingError, match="reason"):
-        change_status(demo, Change(second, "Void", reason="  "), actor="b", today=today)
-    change_status(demo, Change(second, "Void", reason="wrong fee"), actor="c", today=today)
+        change_status(
+            demo, Change(second, "Void", reason="  "), actor=Actor("b", "biller"), today=today
+        )
+    change_status(
+        demo, Change(second, "Void", reason="wrong fee"), actor=Actor("c", "biller"), today=today
+    )
     with pytest.raises(BillingError, match="No invoice"):
-        change_status(demo, Change("INV-1999-0001", "Authorized"), actor="c", today=today)
+        change_status(
+            demo, Change("INV-1999-0001", "Authorized"), actor=Actor("c", "biller"), today=today
+        )
     table = invoicing.generated_invoices(demo).set_index("number")
     assert table.loc[first, "status"] == "Paid"
     assert table.loc[first, "paid_date"].date() == date(2026, 11, 20)
@@ -164,16 +186,16 @@ def test_transitions__guarded_and_audited(demo: Settings) -> None:
 
 
 def test_void_then_run_again__a_new_number_never_reused(demo: Settings) -> None:
-    result = generate(demo, NOVEMBER, actor="a")
+    result = generate(demo, NOVEMBER, actor=Actor("a", "biller"))
     voided = result.created[0]
     assert voided.invoice_number is not None
     change_status(
         demo,
         Change(voided.invoice_number, "Void", reason="wrong"),
-        actor="a",
+        actor=Actor("a", "biller"),
         today=date(2026, 11, 25),
     )
-    again = generate(demo, NOVEMBER, actor="a")
+    again = generate(demo, NOVEMBER, actor=Actor("a", "biller"))
     # The voided invoice keeps its key; the new one for the same period gets a suffix.
     assert [d.invoice_key for d in again.created] == [f"{voided.invoice_key}/2"]
     assert sequence(numbers_of(again)[0]) == sequence(numbers_of(result)[-1]) + 1
@@ -186,7 +208,7 @@ def test_double_click__two_threads_one_invoice_each(demo: Settings) -> None:
 
     def click() -> None:
         barrier.wait()
-        results.append(generate(demo, NOVEMBER, actor="double"))
+        results.append(generate(demo, NOVEMBER, actor=Actor("double", "biller")))
 
     threads = [threading.Thread(target=click) for _ in range(2)]
     for thread in threads:
@@ -336,7 +358,7 @@ def airtable_keys(server: FakeAirtable) -> list[str]:
 def test_push__upserts_on_the_key_with_status_draft_and_contract_link(airtable: Any) -> None:
     server, settings = airtable
     before = len(server.records("Invoices"))
-    result = generate(settings, NOVEMBER, actor="a")
+    result = generate(settings, NOVEMBER, actor=Actor("a", "biller"))
     assert result.push_error is None and result.pushed == len(result.created)
     rows = {r["fields"].get("Invoice Key"): r["fields"] for r in server.records("Invoices")}
     assert len(server.records("Invoices")) == before + len(result.created)
@@ -351,14 +373,14 @@ def test_push__upserts_on_the_key_with_status_draft_and_contract_link(airtable: 
     assert invoicing.pending_push_count(settings) == 0
     # The next sync brings them back; a new run still makes nothing twice.
     run_sync(settings)
-    assert generate(settings, NOVEMBER, actor="a").created == []
+    assert generate(settings, NOVEMBER, actor=Actor("a", "biller")).created == []
     assert len(airtable_keys(server)) == len(set(airtable_keys(server)))
 
 
 def test_push__429_then_success(airtable: Any) -> None:
     server, settings = airtable
     server.add_fault("Invoices", kind="write", on_request=1, status=429, times=1)
-    result = generate(settings, NOVEMBER, actor="a")
+    result = generate(settings, NOVEMBER, actor=Actor("a", "biller"))
     assert result.push_error is None
     assert invoicing.pending_push_count(settings) == 0
     assert server.count(status=429) == 1
@@ -367,7 +389,7 @@ def test_push__429_then_success(airtable: Any) -> None:
 def test_push__500_on_the_second_chunk_keeps_the_rest_pending(airtable: Any) -> None:
     server, settings = airtable
     server.add_fault("Invoices", kind="write", on_request=2, status=500, times=None)
-    result = generate(settings, NOVEMBER, actor="a")
+    result = generate(settings, NOVEMBER, actor=Actor("a", "biller"))
     assert len(result.created) > 10
     assert result.push_error is not None and "500" in result.push_error
     assert result.pushed == 10
@@ -375,7 +397,7 @@ def test_push__500_on_the_second_chunk_keeps_the_rest_pending(airtable: Any) -> 
     table = invoicing.generated_invoices(settings)
     assert set(table["push_state"]) == {"pushed", "pending"}
     server.clear_faults()
-    outcome = writeback.push_pending(settings, actor="a")
+    outcome = writeback.push_pending(settings, actor=Actor("a", "biller"))
     assert outcome.error is None and outcome.pending == 0
     keys = airtable_keys(server)
     assert len(keys) == len(set(keys))
@@ -386,19 +408,19 @@ def test_push__crash_between_airtable_and_local_update_is_reconciled(
     airtable: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server, settings = airtable
-    generate(settings, NOVEMBER, actor="a", push=False)
+    generate(settings, NOVEMBER, actor=Actor("a", "biller"), push=False)
 
     def crash(*args: Any) -> None:
         raise KeyboardInterrupt("the process died here")
 
     monkeypatch.setattr(writeback, "_mark_pushed", crash)
     with pytest.raises(KeyboardInterrupt):
-        writeback.push_pending(settings, actor="a")
+        writeback.push_pending(settings, actor=Actor("a", "biller"))
     monkeypatch.undo()
     table = invoicing.generated_invoices(settings)
     assert set(table["push_state"]) == {"sending"}
     server.clear_log()
-    outcome = writeback.push_pending(settings, actor="a")
+    outcome = writeback.push_pending(settings, actor=Actor("a", "biller"))
     assert outcome.reconciled == 10  # the first chunk reached AirTable before the crash
     assert outcome.pending == 0 and outcome.error is None
     reads = server.requests_for("Invoices", kind="list")
@@ -410,14 +432,17 @@ def test_push__crash_between_airtable_and_local_update_is_reconciled(
 
 def test_status_change_is_pushed(airtable: Any) -> None:
     server, settings = airtable
-    result = generate(settings, NOVEMBER, actor="a")
+    result = generate(settings, NOVEMBER, actor=Actor("a", "biller"))
     number = result.created[0].invoice_number
     assert number is not None
     change_status(
-        settings, Change(number, "Void", reason="duplicate"), actor="a", today=date(2026, 11, 25)
+        settings,
+        Change(number, "Void", reason="duplicate"),
+        actor=Actor("a", "biller"),
+        today=date(2026, 11, 25),
     )
     assert invoicing.pending_push_count(settings) == 1
-    writeback.push_pending(settings, actor="a")
+    writeback.push_pending(settings, actor=Actor("a", "biller"))
     row = next(r for r in server.records("Invoices") if r["fields"].get("Invoice Number") == number)
     assert row["fields"]["Status"] == "Void"
     assert len(airtable_keys(server)) == len(set(airtable_keys(server)))
@@ -446,7 +471,7 @@ def test_sync_adopts_paid_from_airtable_and_nothing_is_billed_or_voided_over_it(
     airtable: Any,
 ) -> None:
     server, settings = airtable
-    result = generate(settings, NOVEMBER, actor="a")
+    result = generate(settings, NOVEMBER, actor=Actor("a", "biller"))
     paid, voided = result.created[0], result.created[1]
     set_airtable_status(server, paid.invoice_key, "Paid", "2026-11-20")
     set_airtable_status(server, voided.invoice_key, "Void")
@@ -458,10 +483,10 @@ def test_sync_adopts_paid_from_airtable_and_nothing_is_billed_or_voided_over_it(
         change_status(
             settings,
             Change(str(paid.invoice_number), "Void", reason="x"),
-            actor="a",
+            actor=Actor("a", "biller"),
             today=date(2026, 11, 25),
         )
-    again = generate(settings, NOVEMBER, actor="a")
+    again = generate(settings, NOVEMBER, actor=Actor("a", "biller"))
     # Only the period voided in AirTable is billed again, under a key of its own.
     assert [d.invoice_key for d in again.created] == [f"{voided.invoice_key}/2"]
     assert "adopt" in set(invoicing.audit_log(settings)["action"])
@@ -469,7 +494,7 @@ def test_sync_adopts_paid_from_airtable_and_nothing_is_billed_or_voided_over_it(
 
 def test_a_change_during_a_push_is_not_lost(airtable: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     server, settings = airtable
-    result = generate(settings, NOVEMBER, actor="a", push=False)
+    result = generate(settings, NOVEMBER, actor=Actor("a", "biller"), push=False)
     late = result.created[-1]  # in the last chunk
     original = writeback._mark_pushed
     changed = []
@@ -479,17 +504,17 @@ def test_a_change_during_a_push_is_not_lost(airtable: Any, monkeypatch: pytest.M
             change_status(
                 settings,
                 Change(str(late.invoice_number), "Authorized"),
-                actor="b",
+                actor=Actor("b", "biller"),
                 today=date(2026, 11, 25),
             )
             changed.append(True)
         original(*args)
 
     monkeypatch.setattr(writeback, "_mark_pushed", change_then_mark)
-    writeback.push_pending(settings, actor="a")
+    writeback.push_pending(settings, actor=Actor("a", "biller"))
     monkeypatch.undo()
     assert invoicing.pending_push_count(settings) == 1  # the change waits for the next push
-    writeback.push_pending(settings, actor="a")
+    writeback.push_pending(settings, actor=Actor("a", "biller"))
     row = next(
         r for r in server.records("Invoices") if r["fields"].get("Invoice Key") == late.invoice_key
     )
@@ -499,12 +524,14 @@ def test_a_change_during_a_push_is_not_lost(airtable: Any, monkeypatch: pytest.M
 
 def test_two_pushes_at_once_send_each_invoice_once(airtable: Any) -> None:
     server, settings = airtable
-    result = generate(settings, NOVEMBER, actor="a", push=False)
+    result = generate(settings, NOVEMBER, actor=Actor("a", "biller"), push=False)
     server.clear_log()
     outcomes: list[writeback.PushOutcome] = []
     threads = [
         threading.Thread(
-            target=lambda: outcomes.append(writeback.push_pending(settings, actor="a"))
+            target=lambda: outcomes.append(
+                writeback.push_pending(settings, actor=Actor("a", "biller"))
+            )
         )
         for _ in range(2)
     ]
@@ -529,14 +556,14 @@ def test_generate__pdf_failure_after_commit_is_reported_not_raised(
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the PDF folder should be")
     monkeypatch.setenv("INVOICE_DIR", str(blocker))
-    result = generate(load_settings(), NOVEMBER, actor="a")
+    result = generate(load_settings(), NOVEMBER, actor=Actor("a", "biller"))
     assert result.created and result.pdf_error and "saved" in result.pdf_error
     assert len(invoicing.generated_invoices(demo)) == len(result.created)
 
 
 def test_a_key_held_twice_in_airtable_blocks_only_itself(airtable: Any) -> None:
     server, settings = airtable
-    result = generate(settings, NOVEMBER, actor="a")
+    result = generate(settings, NOVEMBER, actor=Actor("a", "biller"))
     doubled = result.created[3]
     assert doubled.invoice_number is not None
     copy = next(
@@ -549,9 +576,9 @@ def test_a_key_held_twice_in_airtable_blocks_only_itself(airtable: Any) -> None:
         change_status(
             settings,
             Change(str(draft.invoice_number), "Authorized"),
-            actor="a",
+            actor=Actor("a", "biller"),
             today=date(2026, 11, 25),
         )
-    outcome = writeback.push_pending(settings, actor="a")
+    outcome = writeback.push_pending(settings, actor=Actor("a", "biller"))
     assert outcome.pushed == 11 and outcome.pending == 1
     assert outcome.error is not None and doubled.invoice_key in outcome.error

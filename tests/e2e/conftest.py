@@ -44,13 +44,20 @@ def free_port() -> int:
 class RunningApp:
     """The app under `make run`, on a free loopback port, with its own database."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, run_args: str = "") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         self._out = log.open("w")
         self.process = subprocess.Popen(
-            ["make", "--no-print-directory", "run", f"PORT={self.port}", "ADDRESS=127.0.0.1"],
+            [
+                "make",
+                "--no-print-directory",
+                "run",
+                f"PORT={self.port}",
+                "ADDRESS=127.0.0.1",
+                f"RUN_ARGS={run_args}",
+            ],
             cwd=ROOT,
             env=env,
             stdout=self._out,
@@ -85,15 +92,16 @@ class RunningApp:
 
 @pytest.fixture
 def start_app(tmp_path: Path) -> Iterator[object]:
-    """A function starting the app with extra environment; every app is stopped afterwards."""
+    """A function starting the app with extra environment (and extra `streamlit run` flags,
+    passed through the Makefile's RUN_ARGS); every app is stopped afterwards."""
     apps: list[RunningApp] = []
 
-    def start(**extra_env: str) -> RunningApp:
+    def start(run_args: str = "", **extra_env: str) -> RunningApp:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRTABLE_", "SALES_"))}
         env["SALES_DB"] = str(tmp_path / "e2e.duckdb")
         env["SALES_SECRETS_FILE"] = str(tmp_path / "no-secrets.toml")
         env.update(extra_env)
-        app = RunningApp(env, tmp_path / f"app-{len(apps)}.log")
+        app = RunningApp(env, tmp_path / f"app-{len(apps)}.log", run_args)
         apps.append(app)
         return app
 
