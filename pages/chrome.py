@@ -87,19 +87,27 @@ def first_demo_sync(settings: Settings) -> None:
         st.error(str(exc))
 
 
+_folder_mode_rerun_done = False
+
+
 def _leave_folder_mode() -> None:
     """Rerun through app.py when Streamlit ran this page in its old `pages/` folder mode.
 
-    That mode lists every file of pages/ in the sidebar (chrome.py too) and skips app.py; it
-    happens on the first request of a fresh server. Calling st.navigation ends the mode.
+    That mode lists every file of pages/ in the sidebar (chrome.py too) and skips app.py; a
+    server is in it for its first request only, which is a page load, so the one rerun here
+    loses nothing. (AppTest re-enters the mode on every run, clicks included: there the flag
+    is only cleared, never rerun, after the first time in the process.)
     """
+    global _folder_mode_rerun_done
     try:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # a future Streamlit without the flag: nothing to undo
         return
     if getattr(PagesManager, "uses_pages_directory", False):
-        # Not st.navigation or st.rerun here: both would drop a click handled in this run.
         PagesManager.uses_pages_directory = False
+        if not _folder_mode_rerun_done:
+            _folder_mode_rerun_done = True
+            st.rerun()
 
 
 def page_start() -> tuple[Settings, health.SyncStatus]:
