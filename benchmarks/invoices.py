@@ -23,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sales_core import demogen, invoicing, pdf, store  # noqa: E402
+from sales_core import demogen, invoicing, ledger, pdf, store  # noqa: E402
 from sales_core.access import Actor  # noqa: E402
 from sales_core.billing import Month  # noqa: E402
 from sales_core.config import Settings, load_settings  # noqa: E402
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             amount=result.created[0].amount if made else 0,  # type: ignore[arg-type]
             currency="USD",
         )
-        seller = invoicing.seller(settings)
+        seller = ledger.seller(settings)
         one, _ = timed(lambda: pdf.render_invoice(doc, seller), 20)
         print(
             f"  one PDF, rendered alone: {one * 1000:.1f} ms "

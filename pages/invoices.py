@@ -6,7 +6,7 @@ from functools import partial
 import streamlit as st
 
 from pages import chrome
-from sales_core import invoice_views, invoicing
+from sales_core import invoice_views, invoicing, ledger
 from sales_core.billing import BillingError, Month, Plan
 from sales_core.errors import SalesError
 from sales_core.writeback import push_pending
@@ -102,7 +102,7 @@ if last_run and last_run["month"] == month_text:
             for number in numbers[:50]:
                 st.download_button(
                     number,
-                    data=partial(invoicing.invoice_pdf, settings, number),
+                    data=partial(ledger.invoice_pdf, settings, number),
                     file_name=f"{number}.pdf",
                     mime="application/pdf",
                     key=f"pdf-{number}",
@@ -120,7 +120,7 @@ if last_run and last_run["month"] == month_text:
 st.subheader("Invoices generated here")
 if flash := st.session_state.pop("flash", None):
     st.success(flash)
-pending = invoicing.pending_push_count(settings)
+pending = ledger.pending_push_count(settings)
 if pending:
     if settings.airtable_configured:
         st.warning(f"{pending} invoice{'s are' if pending != 1 else ' is'} not yet in AirTable.")
@@ -148,15 +148,17 @@ statuses = filters[0].multiselect(
     default=["Draft", "Authorized", "Paid", "Void"],
 )
 run_month = filters[1].selectbox("Run month", ["All", *invoice_views.month_choices(today)])
-ledger = invoice_views.ledger_frame(settings, statuses, None if run_month == "All" else run_month)
+made_here = invoice_views.ledger_frame(
+    settings, statuses, None if run_month == "All" else run_month
+)
 if not statuses:
     st.info("Choose at least one status to list invoices.")
     st.stop()
-if ledger.empty:
+if made_here.empty:
     st.info("No invoice generated here matches these filters yet.")
     st.stop()
 st.dataframe(
-    ledger,
+    made_here,
     hide_index=True,
     width="stretch",
     column_order=[
@@ -192,35 +194,35 @@ st.dataframe(
 )
 
 st.markdown("**Change one invoice**")
-number = st.selectbox("Invoice", list(ledger["number"]), key="chosen_invoice")
-current = ledger.set_index("number").loc[number, "status"]
+number = st.selectbox("Invoice", list(made_here["number"]), key="chosen_invoice")
+current = made_here.set_index("number").loc[number, "status"]
 st.caption(f"{number} is **{current}**.")
 st.download_button(
     f"Download {number}.pdf",
-    data=partial(invoicing.invoice_pdf, settings, number),
+    data=partial(ledger.invoice_pdf, settings, number),
     file_name=f"{number}.pdf",
     mime="application/pdf",
     key="pdf-chosen",
 )
 actions = st.columns(3)
-change: invoicing.Change | None = None
+change: ledger.Change | None = None
 if can_bill and current == "Draft" and actions[0].button("Authorize", key="authorize"):
-    change = invoicing.Change(number, "Authorized")
+    change = ledger.Change(number, "Authorized")
 if can_bill and current == "Authorized":
     paid_on = actions[1].date_input("Paid on", value=today, max_value=today, key="paid_on")
     if actions[1].button("Mark paid", key="mark_paid"):
-        change = invoicing.Change(number, "Paid", paid_date=paid_on)
+        change = ledger.Change(number, "Paid", paid_date=paid_on)
 if can_bill and current in ("Draft", "Authorized"):
     reason = actions[2].text_input("Void reason", key=f"void_reason-{number}", max_chars=500)
     if actions[2].button("Void", key="void"):
-        change = invoicing.Change(number, "Void", reason=reason)
+        change = ledger.Change(number, "Void", reason=reason)
 if current in ("Paid", "Void"):
     st.caption(f"A {current} invoice does not change any more (billing.md).")
 elif not can_bill:
     st.caption("Authorize, Mark paid and Void need the biller role.")
 if change is not None:
     try:
-        invoicing.change_status(settings, change, actor=user, today=today)
+        ledger.change_status(settings, change, actor=user, today=today)
     except (SalesError, BillingError) as exc:
         st.error(str(exc))
     else:
@@ -228,4 +230,4 @@ if change is not None:
         st.rerun()
 
 with st.expander("Audit log"):
-    st.dataframe(invoicing.audit_log(settings), hide_index=True, width="stretch")
+    st.dataframe(ledger.audit_log(settings), hide_index=True, width="stretch")

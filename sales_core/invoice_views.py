@@ -11,7 +11,7 @@ from datetime import date
 
 import pandas as pd
 
-from sales_core import invoicing
+from sales_core import ledger
 from sales_core.billing import Month, Plan
 from sales_core.config import Settings
 from sales_core.pdf import format_amount
@@ -57,7 +57,7 @@ def totals(plan: Plan) -> dict[str, str]:
 
 def ledger_frame(settings: Settings, statuses: list[str] | None, month: str | None) -> pd.DataFrame:
     """The generated invoices for the table, with amounts formatted per currency."""
-    frame = invoicing.generated_invoices(settings, statuses, month)
+    frame = ledger.generated_invoices(settings, statuses, month)
     if frame.empty:
         return frame
     frame["amount"] = [
@@ -73,7 +73,7 @@ def zip_of_pdfs(settings: Settings, numbers: list[str]) -> bytes:
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for number in numbers:
             info = zipfile.ZipInfo(f"{number}.pdf", date_time=(2000, 1, 1, 0, 0, 0))
-            archive.writestr(info, invoicing.invoice_pdf(settings, number))
+            archive.writestr(info, ledger.invoice_pdf(settings, number))
     return buffer.getvalue()
 
 

@@ -11,7 +11,6 @@ which then finds everything already invoiced and makes nothing.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -19,29 +18,26 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 
 from sales_core import pdf, store
 from sales_core.access import Actor, require
 from sales_core.billing import (
-    BillingError,
     InvoiceDraft,
     KnownInvoice,
     Month,
     Plan,
-    check_transition,
     format_number,
     highest_number,
     plan_run,
 )
 from sales_core.config import Settings
 from sales_core.errors import SalesError
+from sales_core.ledger import audit, seller, write_lock
 from sales_core.models import CURRENCY_MINOR_UNITS, Contract
 
 Progress = Callable[[str, float], None]
 
-_run_lock = threading.Lock()
 
 # Fields of a contract read for planning; the same names as the model's.
 _CONTRACT_COLUMNS = (
@@ -249,48 +245,6 @@ def _insert(con: store.Connection, drafts: list[InvoiceDraft], month: Month, act
         con.unregister("new_invoices")
 
 
-def audit(
-    con: store.Connection,
-    actor: str,
-    action: str,
-    numbers: list[str],
-    *,
-    month: str | None = None,
-    detail: str | None = None,
-) -> None:
-    """One line of the audit log (inside the caller's transaction)."""
-    con.execute(
-        "INSERT INTO audit_log (logged_at, actor, action, month, invoice_numbers, detail) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [store.utcnow(), actor, action, month, numbers, detail],
-    )
-
-
-def seller(settings: Settings) -> pdf.Seller:
-    """The seller block of the PDFs, from the settings."""
-    return pdf.Seller(settings.seller_name, settings.seller_address, settings.payment_instructions)
-
-
-def _document(row: dict[str, Any]) -> pdf.InvoiceDocument:
-    return pdf.InvoiceDocument(
-        number=row["number"],
-        issue_date=row["issue_date"],
-        due_date=row["due_date"],
-        payment_terms_days=row["payment_terms"],
-        community=row["community"],
-        contract_name=row["contract_name"],
-        billing_email=row["billing_email"],
-        description=row["description"],
-        period_start=row["period_start"],
-        period_end=row["period_end"],
-        days=row["days"],
-        proration=row["proration"],
-        amount=row["amount"],
-        currency=row["currency"],
-        status=row["status"],
-    )
-
-
 def _draft_document(draft: InvoiceDraft) -> pdf.InvoiceDocument:
     assert draft.invoice_number is not None
     return pdf.InvoiceDocument(
@@ -335,7 +289,7 @@ def generate(
 
     say("Planning and numbering…", 0.0)
     with (
-        _run_lock,
+        write_lock,
         store.write_transaction(settings.db_path, lock_timeout=settings.lock_timeout) as con,
     ):
         plan = _plan(con, month, issue_date)
@@ -384,166 +338,3 @@ def generate(
             result.push_error = str(exc)
     say("Done", 1.0)
     return result
-
-
-@dataclass(frozen=True)
-class Change:
-    """A state change asked for one invoice."""
-
-    number: str
-    target: str
-    paid_date: date | None = None
-    reason: str | None = None
-
-
-def change_status(settings: Settings, change: Change, *, actor: Actor, today: date) -> None:
-    """Authorize, mark paid or void one generated invoice, as billing.md allows.
-
-    Raises BillingError in words (nothing written) for a forbidden change, a missing paid date
-    or void reason, or an unknown number, and AccessDenied unless `actor` is a biller. The
-    change is queued for the next push.
-    """
-    verb = {"Authorized": "authorize", "Paid": "mark paid", "Void": "void"}.get(
-        change.target, f"set to {change.target}"
-    )
-    require(actor, "biller", f"{verb} invoice {change.number}")
-    if change.target == "Paid":
-        if change.paid_date is None:
-            raise BillingError("Give the date the payment arrived.")
-        if change.paid_date > today:
-            raise BillingError(f"The paid date {change.paid_date} is in the future.")
-    reason = (change.reason or "").strip()
-    if change.target == "Void":
-        if not reason:
-            raise BillingError("Give a reason for voiding the invoice.")
-        if len(reason) > 500:
-            raise BillingError("Keep the void reason under 500 characters.")
-    with (
-        _run_lock,
-        store.write_transaction(settings.db_path, lock_timeout=settings.lock_timeout) as con,
-    ):
-        rows = store.query(
-            con,
-            "SELECT status, issue_date FROM generated_invoices WHERE number = ?",
-            [change.number],
-        )
-        if not rows:
-            raise BillingError(
-                f"No invoice {change.number} was generated here; invoices made elsewhere "
-                f"are changed in AirTable."
-            )
-        check_transition(rows[0]["status"], change.target)
-        if change.paid_date is not None and change.paid_date < rows[0]["issue_date"]:
-            raise BillingError(
-                f"The paid date {change.paid_date} is before the issue date "
-                f"{rows[0]['issue_date']}."
-            )
-        con.execute(
-            """
-            UPDATE generated_invoices
-            SET status = ?, paid_date = coalesce(?, paid_date),
-                void_reason = coalesce(?, void_reason), updated_at = ?,
-                push_state = 'pending', revision = revision + 1
-            WHERE number = ?
-            """,
-            [
-                change.target,
-                change.paid_date,
-                reason if change.target == "Void" else None,
-                store.utcnow(),
-                change.number,
-            ],
-        )
-        detail = {"Paid": f"paid on {change.paid_date}", "Void": reason}.get(change.target)
-        audit(con, actor.label, change.target.lower(), [change.number], detail=detail)
-        store.bump_data_version(con)
-
-
-INVOICE_COLUMNS = (
-    "number, community, contract_name, period_start, period_end, days, amount, currency, "
-    "status, issue_date, due_date, paid_date, void_reason, push_state, push_error, "
-    "invoice_key, contract_id, run_month, created_by"
-)
-
-
-def generated_invoices(
-    settings: Settings, statuses: list[str] | None = None, month: str | None = None
-) -> pd.DataFrame:
-    """The invoices generated here, newest number first, optionally of some statuses/run month."""
-    where: list[str] = []
-    params: list[Any] = []
-    if statuses:
-        where.append("list_contains(?, status)")
-        params.append(statuses)
-    if month:
-        where.append("run_month = ?")
-        params.append(month)
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
-    with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-        frame = con.execute(
-            f"SELECT {INVOICE_COLUMNS} FROM generated_invoices {clause} "
-            "ORDER BY issue_date DESC, number DESC",
-            params,
-        ).df()
-    return frame
-
-
-def pending_push_count(settings: Settings) -> int:
-    """How many generated invoices AirTable has not heard of yet (new or changed)."""
-    with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-        rows = con.execute(
-            "SELECT count(*) FROM generated_invoices WHERE push_state <> 'pushed'"
-        ).fetchall()
-    return int(rows[0][0])
-
-
-def invoice_pdf(settings: Settings, number: str) -> bytes:
-    """The PDF of one generated invoice, rendered from the store (same bytes every time)."""
-    with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-        rows = store.query(
-            con,
-            "SELECT number, issue_date, due_date, payment_terms, community, contract_name, "
-            "billing_email, description, period_start, period_end, days, proration, amount, "
-            "currency, status FROM generated_invoices WHERE number = ?",
-            [number],
-        )
-    if not rows:
-        raise BillingError(f"No invoice {number} was generated here.")
-    return pdf.render_invoice(_document(rows[0]), seller(settings))
-
-
-def audit_log(settings: Settings, limit: int = 200) -> pd.DataFrame:
-    """The latest audit lines, newest first."""
-    with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-        return con.execute(
-            "SELECT logged_at, actor, action, month, invoice_numbers, detail FROM audit_log "
-            "ORDER BY id DESC LIMIT ?",
-            [limit],
-        ).df()
-
-
-_ADOPT_SQL = """
-UPDATE generated_invoices AS g
-SET status = i.status, paid_date = i.paid_date, updated_at = $now,
-    revision = g.revision + 1, push_state = 'pushed', push_error = NULL
-FROM invoices AS i
-WHERE i.invoice_key = g.invoice_key
-  AND i.status IN ('Draft', 'Authorized', 'Paid', 'Void')
-  AND (i.status IS DISTINCT FROM g.status OR i.paid_date IS DISTINCT FROM g.paid_date)
-  AND (g.push_state = 'pushed' OR i.status IN ('Paid', 'Void'))
-RETURNING number, status
-"""
-
-
-def adopt_airtable_changes(con: store.Connection) -> list[str]:
-    """After a sync: take AirTable's status for invoices generated here (inside the sync's
-    transaction); returns the numbers that changed.
-
-    Once an invoice is in AirTable, AirTable is where people work on it: a status or paid date
-    changed there wins over the copy here. A change made here and not yet pushed wins, unless
-    AirTable already says Paid or Void, which no change from here may overwrite.
-    """
-    rows = con.execute(_ADOPT_SQL, {"now": store.utcnow()}).fetchall()
-    for number, status in rows:
-        audit(con, "AirTable (sync)", "adopt", [number], detail=f"status {status} from AirTable")
-    return [row[0] for row in rows]

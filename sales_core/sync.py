@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import duckdb
 import pyarrow as pa
 
-from sales_core import assessments, invoicing, store
+from sales_core import assessments, ledger, store
 from sales_core.airtable import AirtableSource, PageCallback
 from sales_core.config import TABLE_KEYS, FieldMapping, Settings
 from sales_core.demo import DemoSource
@@ -331,7 +331,7 @@ def load(
         )
     finally:
         con.unregister("problems")
-    invoicing.adopt_airtable_changes(con)
+    ledger.adopt_airtable_changes(con)
     store.bump_data_version(con)
     return run_id
 

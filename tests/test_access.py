@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sales_core import access, assessments, invoicing, store, writeback
+from sales_core import access, assessments, invoicing, ledger, store, writeback
 from sales_core.access import AccessDenied, AccessSettings, Actor, actor_for, require, role_of
 from sales_core.billing import Month
 from sales_core.config import CRITERIA, Settings, load_settings
@@ -186,19 +186,19 @@ def test_guard__a_viewer_cannot_void_authorize_or_push(demo: Settings) -> None:
     viewer = actor_for("ana@example.org", RULES)
     before = snapshot(demo)
     for change in (
-        invoicing.Change(number, "Void", reason="wrong fee"),
-        invoicing.Change(number, "Authorized"),
+        ledger.Change(number, "Void", reason="wrong fee"),
+        ledger.Change(number, "Authorized"),
     ):
         with pytest.raises(AccessDenied, match=f"ana@example.org may not .*{number}"):
-            invoicing.change_status(demo, change, actor=viewer, today=TODAY)
+            ledger.change_status(demo, change, actor=viewer, today=TODAY)
     with pytest.raises(AccessDenied, match="push invoices"):
         writeback.push_pending(demo, actor=viewer)
     assert snapshot(demo) == before
     # The biller may, and the audit log names them.
-    invoicing.change_status(
-        demo, invoicing.Change(number, "Void", reason="wrong fee"), actor=biller, today=TODAY
+    ledger.change_status(
+        demo, ledger.Change(number, "Void", reason="wrong fee"), actor=biller, today=TODAY
     )
-    log = invoicing.audit_log(demo)
+    log = ledger.audit_log(demo)
     assert list(log["actor"][:2]) == ["bill@example.org", "bill@example.org"]
     assert list(log["action"][:2]) == ["void", "generate"]
 
@@ -253,7 +253,7 @@ def test_cli__an_unknown_operator_is_refused_in_one_line(
     assert "ana@example.org may not push" in capsys.readouterr().err
     # A biller, named either way, may; the audit log records the email.
     assert main([*generate, "--as", " Bill@Example.org "]) == 0
-    log = invoicing.audit_log(demo)
+    log = ledger.audit_log(demo)
     assert (log["actor"][0], log["action"][0]) == ("bill@example.org", "generate")
     monkeypatch.setenv("SALES_OPERATOR", "bill@example.org")
     capsys.readouterr()

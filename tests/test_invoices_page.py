@@ -9,7 +9,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from sales_core import invoicing
+from sales_core import ledger
 from sales_core.config import load_settings
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -47,8 +47,8 @@ def test_preview_generate_and_change(monkeypatch: pytest.MonkeyPatch) -> None:
     assert any(f"Made {count} invoices" in s.value for s in at.success)
     [again] = [b for b in at.button if b.label.startswith("Generate")]
     assert again.label == "Generate 0 invoices" and again.disabled
-    ledger = invoicing.generated_invoices(load_settings())
-    assert len(ledger) == count
+    made = ledger.generated_invoices(load_settings())
+    assert len(made) == count
 
     # The newest invoice is chosen: authorize it, then refuse a void without a reason.
     chosen = at.selectbox(key="chosen_invoice").value
@@ -59,7 +59,7 @@ def test_preview_generate_and_change(monkeypatch: pytest.MonkeyPatch) -> None:
     at.text_input(key=f"void_reason-{chosen}").set_value("fee was wrong").run()
     at.button(key="void").click().run()
     assert any("is now Void" in s.value for s in at.success)
-    table = invoicing.generated_invoices(load_settings()).set_index("number")
+    table = ledger.generated_invoices(load_settings()).set_index("number")
     assert (table["status"] == "Void").sum() == 1
 
 
@@ -76,8 +76,8 @@ def test_double_click_makes_one_set(monkeypatch: pytest.MonkeyPatch) -> None:
         "Generate 0 invoices"
     ]
     assert any("Nothing to invoice" in i.value for i in second.info)
-    ledger = invoicing.generated_invoices(load_settings())
-    assert ledger["invoice_key"].is_unique and len(ledger) == int(button.label.split()[1])
+    made = ledger.generated_invoices(load_settings())
+    assert made["invoice_key"].is_unique and len(made) == int(button.label.split()[1])
 
 
 def test_month_with_nothing_to_bill() -> None:

@@ -17,11 +17,12 @@ from typing import Any
 
 import pytest
 
-from sales_core import invoicing, store, writeback
+from sales_core import invoicing, ledger, store, writeback
 from sales_core.access import Actor
 from sales_core.billing import BillingError, Month
 from sales_core.config import Settings, load_settings
-from sales_core.invoicing import Change, change_status, generate, preview
+from sales_core.invoicing import generate, preview
+from sales_core.ledger import Change, change_status
 from sales_core.pdf import InvoiceDocument, Seller, render_invoice
 from sales_core.sync import run_sync
 from tests.fake_airtable import FakeAirtable
@@ -67,7 +68,7 @@ def test_generate__numbers_follow_the_highest_known_and_are_gapless(demo: Settin
     assert order == sorted(order)
     for path in result.pdfs.values():
         assert path.read_bytes().startswith(b"%PDF")
-    log = invoicing.audit_log(demo)
+    log = ledger.audit_log(demo)
     assert log.iloc[0]["actor"] == "ana@example.org" and log.iloc[0]["action"] == "generate"
     assert list(log.iloc[0]["invoice_numbers"]) == numbers_of(result)
 
@@ -177,11 +178,11 @@ def test_transitions__guarded_and_audited(demo: Settings) -> None:
         change_status(
             demo, Change("INV-1999-0001", "Authorized"), actor=Actor("c", "biller"), today=today
         )
-    table = invoicing.generated_invoices(demo).set_index("number")
+    table = ledger.generated_invoices(demo).set_index("number")
     assert table.loc[first, "status"] == "Paid"
     assert table.loc[first, "paid_date"].date() == date(2026, 11, 20)
     assert table.loc[second, "status"] == "Void" and table.loc[second, "void_reason"] == "wrong fee"
-    actions = invoicing.audit_log(demo)[["actor", "action"]].values.tolist()[:4]
+    actions = ledger.audit_log(demo)[["actor", "action"]].values.tolist()[:4]
     assert actions == [["c", "void"], ["b", "paid"], ["b", "authorized"], ["a", "generate"]]
 
 
@@ -221,7 +222,7 @@ def test_double_click__two_threads_one_invoice_each(demo: Settings) -> None:
 
 def check_ledger(settings: Settings) -> None:
     """One invoice per contract and period; numbers gapless per year."""
-    frame = invoicing.generated_invoices(settings)
+    frame = ledger.generated_invoices(settings)
     assert frame["invoice_key"].is_unique and frame["number"].is_unique
     seqs = sorted(sequence(n) for n in frame["number"])
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
@@ -252,7 +253,7 @@ def test_two_processes_generating_the_same_month(demo: Settings, tmp_path: Path)
     counts = sorted(len(json.loads(out)["invoices"]) for out, _ in outputs)
     assert counts == [0, expected]
     check_ledger(demo)
-    assert len(invoicing.generated_invoices(demo)) == expected
+    assert len(ledger.generated_invoices(demo)) == expected
 
 
 def golden_document() -> InvoiceDocument:
@@ -370,7 +371,7 @@ def test_push__upserts_on_the_key_with_status_draft_and_contract_link(airtable: 
     writes = server.requests_for("Invoices", kind="write")
     assert all(r.body["performUpsert"] == {"fieldsToMergeOn": ["Invoice Key"]} for r in writes)
     assert all(len(r.body["records"]) <= 10 for r in writes)
-    assert invoicing.pending_push_count(settings) == 0
+    assert ledger.pending_push_count(settings) == 0
     # The next sync brings them back; a new run still makes nothing twice.
     run_sync(settings)
     assert generate(settings, NOVEMBER, actor=Actor("a", "biller")).created == []
@@ -382,7 +383,7 @@ def test_push__429_then_success(airtable: Any) -> None:
     server.add_fault("Invoices", kind="write", on_request=1, status=429, times=1)
     result = generate(settings, NOVEMBER, actor=Actor("a", "biller"))
     assert result.push_error is None
-    assert invoicing.pending_push_count(settings) == 0
+    assert ledger.pending_push_count(settings) == 0
     assert server.count(status=429) == 1
 
 
@@ -393,8 +394,8 @@ def test_push__500_on_the_second_chunk_keeps_the_rest_pending(airtable: Any) -> 
     assert len(result.created) > 10
     assert result.push_error is not None and "500" in result.push_error
     assert result.pushed == 10
-    assert invoicing.pending_push_count(settings) == len(result.created) - 10
-    table = invoicing.generated_invoices(settings)
+    assert ledger.pending_push_count(settings) == len(result.created) - 10
+    table = ledger.generated_invoices(settings)
     assert set(table["push_state"]) == {"pushed", "pending"}
     server.clear_faults()
     outcome = writeback.push_pending(settings, actor=Actor("a", "biller"))
@@ -417,7 +418,7 @@ def test_push__crash_between_airtable_and_local_update_is_reconciled(
     with pytest.raises(KeyboardInterrupt):
         writeback.push_pending(settings, actor=Actor("a", "biller"))
     monkeypatch.undo()
-    table = invoicing.generated_invoices(settings)
+    table = ledger.generated_invoices(settings)
     assert set(table["push_state"]) == {"sending"}
     server.clear_log()
     outcome = writeback.push_pending(settings, actor=Actor("a", "biller"))
@@ -441,7 +442,7 @@ def test_status_change_is_pushed(airtable: Any) -> None:
         actor=Actor("a", "biller"),
         today=date(2026, 11, 25),
     )
-    assert invoicing.pending_push_count(settings) == 1
+    assert ledger.pending_push_count(settings) == 1
     writeback.push_pending(settings, actor=Actor("a", "biller"))
     row = next(r for r in server.records("Invoices") if r["fields"].get("Invoice Number") == number)
     assert row["fields"]["Status"] == "Void"
@@ -476,7 +477,7 @@ def test_sync_adopts_paid_from_airtable_and_nothing_is_billed_or_voided_over_it(
     set_airtable_status(server, paid.invoice_key, "Paid", "2026-11-20")
     set_airtable_status(server, voided.invoice_key, "Void")
     run_sync(settings)
-    table = invoicing.generated_invoices(settings).set_index("number")
+    table = ledger.generated_invoices(settings).set_index("number")
     assert table.loc[paid.invoice_number, "status"] == "Paid"
     assert table.loc[voided.invoice_number, "status"] == "Void"
     with pytest.raises(BillingError, match="cannot change"):
@@ -489,7 +490,7 @@ def test_sync_adopts_paid_from_airtable_and_nothing_is_billed_or_voided_over_it(
     again = generate(settings, NOVEMBER, actor=Actor("a", "biller"))
     # Only the period voided in AirTable is billed again, under a key of its own.
     assert [d.invoice_key for d in again.created] == [f"{voided.invoice_key}/2"]
-    assert "adopt" in set(invoicing.audit_log(settings)["action"])
+    assert "adopt" in set(ledger.audit_log(settings)["action"])
 
 
 def test_a_change_during_a_push_is_not_lost(airtable: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -513,13 +514,13 @@ def test_a_change_during_a_push_is_not_lost(airtable: Any, monkeypatch: pytest.M
     monkeypatch.setattr(writeback, "_mark_pushed", change_then_mark)
     writeback.push_pending(settings, actor=Actor("a", "biller"))
     monkeypatch.undo()
-    assert invoicing.pending_push_count(settings) == 1  # the change waits for the next push
+    assert ledger.pending_push_count(settings) == 1  # the change waits for the next push
     writeback.push_pending(settings, actor=Actor("a", "biller"))
     row = next(
         r for r in server.records("Invoices") if r["fields"].get("Invoice Key") == late.invoice_key
     )
     assert row["fields"]["Status"] == "Authorized"
-    assert invoicing.pending_push_count(settings) == 0
+    assert ledger.pending_push_count(settings) == 0
 
 
 def test_two_pushes_at_once_send_each_invoice_once(airtable: Any) -> None:
@@ -558,7 +559,7 @@ def test_generate__pdf_failure_after_commit_is_reported_not_raised(
     monkeypatch.setenv("INVOICE_DIR", str(blocker))
     result = generate(load_settings(), NOVEMBER, actor=Actor("a", "biller"))
     assert result.created and result.pdf_error and "saved" in result.pdf_error
-    assert len(invoicing.generated_invoices(demo)) == len(result.created)
+    assert len(ledger.generated_invoices(demo)) == len(result.created)
 
 
 def test_a_key_held_twice_in_airtable_blocks_only_itself(airtable: Any) -> None:

@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
-from sales_core import invoicing
+from sales_core import invoicing, ledger
 from sales_core.access import operator
 from sales_core.billing import Month
 from sales_core.config import load_settings
@@ -171,7 +171,7 @@ def test_biller__generates_and_changes(header_mode: None) -> None:
     assert {"generate", "authorize", "void"} <= button_keys(at)
     at.button(key="authorize").click().run()
     assert any("is now Authorized" in s.value for s in at.success)
-    log = invoicing.audit_log(load_settings())
+    log = ledger.audit_log(load_settings())
     assert (log["actor"][0], log["action"][0]) == (BILLER, "authorized")
 
 
