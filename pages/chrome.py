@@ -270,6 +270,7 @@ def sidebar(settings: Settings, user: Actor) -> None:
         st.markdown("### Data")
         label = "AirTable" if settings.airtable_configured else "demo data"
         if st.button(f"Sync now from {label}", key="sync_now", width="stretch"):
+            failure: str | None = None
             with st.status(f"Syncing from {label}…", expanded=True) as box:
 
                 def progress(message: str) -> None:
@@ -278,15 +279,18 @@ def sidebar(settings: Settings, user: Actor) -> None:
                 try:
                     result = run_sync(settings, progress=progress)
                 except SyncError as exc:
-                    box.update(label="Sync failed", state="error")
-                    st.error(str(exc))
+                    box.update(label="Sync failed", state="error", expanded=False)
+                    failure = str(exc)
                 else:
-                    counts = ", ".join(f"{n:,} {t}" for t, n in result.counts.items())
                     box.update(label="Sync complete", state="complete", expanded=False)
-                    st.success(
-                        f"Loaded {counts}. {result.rejected} quarantined, "
-                        f"{result.warnings} warnings."
-                    )
+            # The outcome goes below the box, where it stays readable once the box folds.
+            if failure is not None:
+                st.error(failure)
+            else:
+                counts = ", ".join(f"{n:,} {t}" for t, n in result.counts.items())
+                st.success(
+                    f"Loaded {counts}. {result.rejected} quarantined, {result.warnings} warnings."
+                )
         try:
             status = health.sync_status(settings.db_path, lock_timeout=settings.lock_timeout)
         except SalesError as exc:

@@ -31,6 +31,7 @@ else:
     shown = problems[problems["table_name"].isin(chosen) & problems["severity"].isin(severities)]
     st.dataframe(
         shown,
+        placeholder="—",
         hide_index=True,
         width="stretch",
         column_config={
@@ -51,6 +52,7 @@ if runs.empty:
 else:
     st.dataframe(
         runs,
+        placeholder="—",
         hide_index=True,
         width="stretch",
         column_config={

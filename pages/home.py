@@ -80,6 +80,7 @@ else:
     with st.expander("Every currency"):
         st.dataframe(
             money_table(tiles, OVERVIEW_COLUMNS),
+            placeholder="—",
             hide_index=True,
             width="stretch",
             column_config={

@@ -48,19 +48,30 @@ if count:
         st.columns(max(len(totals), 1)), totals.items(), strict=False
     ):
         column.metric(f"Total {currency}", total)
-    st.dataframe(invoice_views.plan_frame(plan), hide_index=True, width="stretch")
+    st.dataframe(invoice_views.plan_frame(plan), hide_index=True, width="stretch", placeholder="—")
 else:
     st.info(f"Nothing to invoice for {month_text}: every contract is billed or skipped.")
 if plan.skipped:
     with st.expander(
         f"{len(plan.skipped)} contracts skipped, with the reason", expanded=count == 0
     ):
-        st.dataframe(invoice_views.skipped_frame(plan), hide_index=True, width="stretch")
+        st.dataframe(
+            invoice_views.skipped_frame(plan), hide_index=True, width="stretch", placeholder="—"
+        )
 
+ahead = month > Month.of(today)
+confirmed_ahead = True
+if can_bill and ahead and count:
+    st.warning(
+        f"{month_text} has not begun. Numbers follow the order of the runs, so billing it before "
+        f"the months in between gives it lower numbers than theirs, and invoices are never "
+        f"deleted (only voided)."
+    )
+    confirmed_ahead = st.checkbox(f"Yes, bill {month_text} ahead of time", key="ahead")
 clicked = can_bill and st.button(
     f"Generate {count} invoice{'s' if count != 1 else ''}",
     type="primary",
-    disabled=count == 0,
+    disabled=count == 0 or not confirmed_ahead,
     key="generate",
 )
 if clicked:
@@ -159,6 +170,7 @@ if made_here.empty:
     st.stop()
 st.dataframe(
     made_here,
+    placeholder="—",
     hide_index=True,
     width="stretch",
     column_order=[
@@ -217,7 +229,9 @@ if can_bill and current in ("Draft", "Authorized"):
     if actions[2].button("Void", key="void"):
         change = ledger.Change(number, "Void", reason=reason)
 if current in ("Paid", "Void"):
-    st.caption(f"A {current} invoice does not change any more (billing.md).")
+    st.caption(
+        f"A {current} invoice does not change any more: a correction is a void and a new run."
+    )
 elif not can_bill:
     st.caption("Authorize, Mark paid and Void need the biller role.")
 if change is not None:
@@ -230,4 +244,17 @@ if change is not None:
         st.rerun()
 
 with st.expander("Audit log"):
-    st.dataframe(ledger.audit_log(settings), hide_index=True, width="stretch")
+    st.dataframe(
+        ledger.audit_log(settings),
+        hide_index=True,
+        width="stretch",
+        placeholder="—",
+        column_config={
+            "logged_at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm"),
+            "actor": "Who",
+            "action": "Action",
+            "month": "Run month",
+            "invoice_numbers": st.column_config.ListColumn("Invoices"),
+            "detail": st.column_config.TextColumn("Detail", width="large"),
+        },
+    )

@@ -119,6 +119,7 @@ else:
     )
     st.dataframe(
         stale.drop(columns=["total", "organization"]),  # the names carry the organisation
+        placeholder="—",
         hide_index=True,
         width="stretch",
         column_config={
@@ -141,6 +142,7 @@ if table.empty:
 else:
     st.dataframe(
         table,
+        placeholder="—",
         hide_index=True,
         width="stretch",
         # the MANIAC-T columns early, where they show without scrolling sideways

@@ -114,6 +114,7 @@ summary = pd.DataFrame(
 )
 st.dataframe(
     summary,
+    placeholder="—",
     hide_index=True,
     width="stretch",
     column_config={
@@ -132,6 +133,7 @@ if past.empty:
 else:
     st.dataframe(
         past[["assessed_on", "assessed_by", "score", "recommendation", "status", "saved_by"]],
+        placeholder="—",
         hide_index=True,
         width="stretch",
         column_config={
@@ -157,6 +159,7 @@ else:
         row: dict[str, Any] = rows[picked or 0]
         st.dataframe(
             assessments.answers_table(row),
+            placeholder="—",
             hide_index=True,
             width="stretch",
             column_config={"Notes": st.column_config.TextColumn("Notes", width="large")},

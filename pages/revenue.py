@@ -75,6 +75,7 @@ else:
     )
     st.dataframe(
         behind,
+        placeholder="—",
         hide_index=True,
         width="stretch",
         column_order=[
@@ -117,7 +118,7 @@ else:
     cols[2].metric(
         "Organisation's share",
         money(share["org_share"], currency),
-        help="Amount × (1 − CSS %), billing.md.",
+        help="Amount × (1 − CSS %): the share after the fiscal sponsor's.",
     )
     named = communities[communities["community"] != revenue.OTHER_COMMUNITIES]
     rest = communities[communities["community"] == revenue.OTHER_COMMUNITIES]

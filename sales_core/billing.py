@@ -109,6 +109,7 @@ class InvoiceDraft:
     proration: str
     description: str
     invoice_number: str | None = None
+    note: str = ""  # for people: e.g. that the period was billed before and voided
 
 
 @dataclass(frozen=True)
@@ -320,6 +321,16 @@ def plan_run(
         if blocker:
             skipped.append(_skip(contract, blocker))
             continue
+        voided = [
+            k.number or k.invoice_key or "an invoice"
+            for k in known_by_contract.get(contract.id, [])
+            if k.status == "Void"
+            and k.period_start is not None
+            and k.period_end is not None
+            and k.period_start <= end
+            and start <= k.period_end
+        ]
+        note = f"bills again the period of voided {', '.join(voided)}" if voided else ""
         amount = prorated_amount(contract.monthly_fee, start, end, contract.currency)
         proration = proration_text(start, end)
         label = contract.service_type or "Service"
@@ -339,6 +350,7 @@ def plan_run(
                 due_date=issued + timedelta(days=contract.payment_terms),
                 proration=proration,
                 description=f"{label} ({contract.name}), {start} – {end}: {proration}",
+                note=note,
             )
         )
     drafts.sort(key=lambda d: (d.community, d.contract_name, d.contract_id))

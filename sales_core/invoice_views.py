@@ -20,8 +20,11 @@ PLAN_COLUMNS = ["Contract", "Amount", "Currency", "Period", "Days", "Proration",
 
 
 def plan_frame(plan: Plan) -> pd.DataFrame:
-    """One row per invoice the run would make, in the order numbers will follow."""
-    return pd.DataFrame(
+    """One row per invoice the run would make, in the order numbers will follow.
+
+    A "Note" column appears when a row needs a person's eye (a voided period billed again).
+    """
+    frame = pd.DataFrame(
         [
             {
                 "Contract": d.contract_name,
@@ -37,6 +40,9 @@ def plan_frame(plan: Plan) -> pd.DataFrame:
         ],
         columns=PLAN_COLUMNS,
     )
+    if any(d.note for d in plan.drafts):
+        frame.insert(1, "Note", [d.note for d in plan.drafts])
+    return frame
 
 
 def skipped_frame(plan: Plan) -> pd.DataFrame:

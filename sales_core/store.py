@@ -313,6 +313,29 @@ def _migration_5(con: Connection) -> None:
     con.execute("ALTER TABLE assessments ADD COLUMN saved_by VARCHAR")
 
 
+def _migration_6(con: Connection) -> None:
+    """`receivables`: every invoice the dashboards count, whether synced or made here.
+
+    Invoices generated here show before they reach AirTable (or, on the demo data, at all); an
+    invoice both made here and synced back counts once, with the local state (after a sync the
+    two agree, see ledger.adopt_airtable_changes; before a push the local one is newer).
+    """
+    con.execute(
+        """
+        CREATE VIEW receivables AS
+        SELECT i.* FROM invoices AS i
+        WHERE i.invoice_key IS NULL
+           OR i.invoice_key NOT IN (SELECT invoice_key FROM generated_invoices)
+        UNION ALL
+        SELECT coalesce(g.airtable_id, 'local:' || g.invoice_key) AS id, g.number, g.invoice_key,
+               [g.contract_id] AS contract_ids, g.contract_id, g.period_start, g.period_end,
+               g.issue_date, g.due_date, g.amount, g.currency, g.status, g.paid_date,
+               'ACCREC' AS type, g.created_at AS created_time
+        FROM generated_invoices AS g
+        """
+    )
+
+
 Migration = tuple[int, str, Callable[[Connection], None]]
 
 # Append only: a migration, once released, is never edited; add a new one instead.
@@ -322,6 +345,7 @@ MIGRATIONS: list[Migration] = [
     (3, "generated invoices and the audit log", _migration_3),
     (4, "a revision counter on generated invoices", _migration_4),
     (5, "who saved each local assessment", _migration_5),
+    (6, "every invoice the dashboards count, synced or made here", _migration_6),
 ]
 
 _migrated: set[str] = set()

@@ -196,6 +196,8 @@ def test_void_then_run_again__a_new_number_never_reused(demo: Settings) -> None:
         actor=Actor("a", "biller"),
         today=date(2026, 11, 25),
     )
+    note = preview(demo, NOVEMBER).drafts[0].note
+    assert note == f"bills again the period of voided {voided.invoice_number}"
     again = generate(demo, NOVEMBER, actor=Actor("a", "biller"))
     # The voided invoice keeps its key; the new one for the same period gets a suffix.
     assert [d.invoice_key for d in again.created] == [f"{voided.invoice_key}/2"]
@@ -583,3 +585,24 @@ def test_a_key_held_twice_in_airtable_blocks_only_itself(airtable: Any) -> None:
     outcome = writeback.push_pending(settings, actor=Actor("a", "biller"))
     assert outcome.pushed == 11 and outcome.pending == 1
     assert outcome.error is not None and doubled.invoice_key in outcome.error
+
+
+def test_dashboards_count_invoices_made_here(demo: Settings) -> None:
+    from sales_core.metrics.overview import overview_tiles
+
+    today = date(2026, 11, 25)
+    before = overview_tiles(demo, today).set_index("currency")
+    result = generate(demo, NOVEMBER, actor=Actor("a", "biller"))
+    first = result.created[0]
+    assert first.currency == "USD"
+    change_status(
+        demo,
+        Change(str(first.invoice_number), "Authorized"),
+        actor=Actor("a", "biller"),
+        today=today,
+    )
+    after = overview_tiles(demo, today).set_index("currency")
+    # A Draft is not invoiced yet; the authorized one is, and is owed.
+    expected = (before.loc["USD", "invoiced_this_month"] or 0) + first.amount
+    assert after.loc["USD", "invoiced_this_month"] == expected
+    assert after.loc["USD", "receivables"] == before.loc["USD", "receivables"] + first.amount

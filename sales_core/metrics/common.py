@@ -76,7 +76,7 @@ def currencies(settings: Settings) -> list[str]:
         SELECT currency, count(*) AS n FROM (
             SELECT coalesce(currency, 'USD') AS currency FROM opportunities
             UNION ALL SELECT coalesce(currency, 'USD') FROM contracts
-            UNION ALL SELECT coalesce(currency, 'USD') FROM invoices
+            UNION ALL SELECT coalesce(currency, 'USD') FROM receivables
         ) GROUP BY currency ORDER BY n DESC, currency
         """,
         {},

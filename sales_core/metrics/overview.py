@@ -98,7 +98,7 @@ def overview_tiles(settings: Settings, today: date) -> pd.DataFrame:
                    sum(i.amount) FILTER (
                        WHERE i.status = 'Authorized'
                          AND datediff('day', i.due_date, $today) > 60) AS receivables_over_60
-            FROM invoices AS i
+            FROM receivables AS i
             WHERE {RECEIVABLE}
             GROUP BY ALL
         ),

@@ -125,7 +125,7 @@ def invoiced_vs_paid(
                                         INTERVAL 1 MONTH)) AS t(m)
         ),
         receivables AS (
-            SELECT i.* FROM invoices AS i
+            SELECT i.* FROM receivables AS i
             WHERE {RECEIVABLE} AND coalesce(i.currency, 'USD') = $currency
         ),
         issued AS (
@@ -166,7 +166,7 @@ def aging(settings: Settings, currency: str, today: date) -> pd.DataFrame:
         ),
         outstanding AS (
             SELECT {_AGING_BUCKET} AS position, count(*) AS invoices, sum(i.amount) AS amount
-            FROM invoices AS i
+            FROM receivables AS i
             WHERE {RECEIVABLE} AND i.status = 'Authorized'
               AND coalesce(i.currency, 'USD') = $currency
             GROUP BY ALL
@@ -202,7 +202,7 @@ def aging_invoices(
                {_DAYS_PAST_DUE} AS days_past_due, i.amount,
                coalesce(i.currency, 'USD') AS currency, {_AGING_BUCKET} AS position,
                count(*) OVER () AS total
-        FROM invoices AS i LEFT JOIN contracts AS c ON c.id = i.contract_id
+        FROM receivables AS i LEFT JOIN contracts AS c ON c.id = i.contract_id
         WHERE {RECEIVABLE} AND i.status = 'Authorized'
           AND coalesce(i.currency, 'USD') = $currency {only}
         ORDER BY days_past_due DESC, i.number
@@ -236,7 +236,7 @@ def revenue_by_community(
             SELECT coalesce(c.community, '{NO_CONTRACT}') AS community, count(*) AS invoices,
                    sum(i.amount) AS invoiced,
                    sum(i.amount * (1 - coalesce(c.css_pct, 0))) AS org_exact
-            FROM invoices AS i LEFT JOIN contracts AS c ON c.id = i.contract_id
+            FROM receivables AS i LEFT JOIN contracts AS c ON c.id = i.contract_id
             WHERE {RECEIVABLE} AND {ISSUED} AND coalesce(i.currency, 'USD') = $currency
               AND i.issue_date >= $first AND i.issue_date <= $today
             GROUP BY ALL
@@ -272,7 +272,7 @@ def revenue_share(
         f"""
         SELECT sum(i.amount) AS invoiced,
                round(sum(i.amount * (1 - coalesce(c.css_pct, 0))), 2) AS org_share
-        FROM invoices AS i LEFT JOIN contracts AS c ON c.id = i.contract_id
+        FROM receivables AS i LEFT JOIN contracts AS c ON c.id = i.contract_id
         WHERE {RECEIVABLE} AND {ISSUED} AND coalesce(i.currency, 'USD') = $currency
           AND i.issue_date >= $first AND i.issue_date <= $today
         """,
@@ -313,7 +313,7 @@ def revenue_currencies(settings: Settings) -> list[str]:
         """
         SELECT currency, count(*) AS n FROM (
             SELECT coalesce(currency, 'USD') AS currency FROM contracts
-            UNION ALL SELECT coalesce(currency, 'USD') FROM invoices
+            UNION ALL SELECT coalesce(currency, 'USD') FROM receivables
         ) GROUP BY currency ORDER BY n DESC, currency
         """,
         {},
