@@ -30,6 +30,8 @@ from sales_core.config import FieldMapping, Settings
 from sales_core.errors import AirtableError, CursorExpiredError, RecordsRefusedError
 
 PageCallback = Callable[[str, int], None]
+# (table key, attempt, the page's records): a later attempt of a table replaces the earlier.
+RecordsCallback = Callable[[str, int, list[dict[str, Any]]], None]
 Sleep = Callable[[float], None]
 
 
@@ -265,9 +267,17 @@ class AirtableSource:
         return self.api.request_count
 
     def fetch_table(
-        self, table_key: str, on_page: PageCallback | None = None
+        self,
+        table_key: str,
+        on_page: PageCallback | None = None,
+        *,
+        on_records: RecordsCallback | None = None,
     ) -> list[dict[str, Any]]:
-        """Every record of one table; an expired cursor restarts the table once."""
+        """Every record of one table; an expired cursor restarts the table once.
+
+        `on_records` hears each page as it arrives (with the attempt number), so the caller can
+        check records while the next page is fetched.
+        """
         assert self.settings.base_id is not None
         table_name = self.mapping.table(table_key)
         table = self.api.table(self.settings.base_id, table_name)
@@ -275,7 +285,10 @@ class AirtableSource:
             records: list[dict[str, Any]] = []
             try:
                 for page in table.iterate(page_size=100):
-                    records.extend(dict(record) for record in page)
+                    batch = [dict(record) for record in page]
+                    records.extend(batch)
+                    if on_records is not None:
+                        on_records(table_key, attempt, batch)
                     if on_page is not None:
                         on_page(table_key, len(records))
             except CursorExpiredError:

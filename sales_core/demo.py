@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sales_core.airtable import PageCallback
+from sales_core.airtable import PageCallback, RecordsCallback
 from sales_core.config import FieldMapping
 from sales_core.demogen import main as generator_main
 from sales_core.errors import SyncError
@@ -28,7 +28,11 @@ class DemoSource:
         self.request_count = 0
 
     def fetch_table(
-        self, table_key: str, on_page: PageCallback | None = None
+        self,
+        table_key: str,
+        on_page: PageCallback | None = None,
+        *,
+        on_records: RecordsCallback | None = None,
     ) -> list[dict[str, Any]]:
         """All records of one table from its file."""
         path = self.demo_dir / f"{table_key}.json"
@@ -41,9 +45,12 @@ class DemoSource:
         records = data.get("records") if isinstance(data, dict) else None
         if not isinstance(records, list):
             raise SyncError(f'The demo file {path} has no "records" list.')
+        checked = [r if isinstance(r, dict) else {"raw": r} for r in records]
+        if on_records is not None:
+            on_records(table_key, 1, checked)
         if on_page is not None:
             on_page(table_key, len(records))
-        return [r if isinstance(r, dict) else {"raw": r} for r in records]
+        return checked
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,18 +14,19 @@ in the current tables until it is fixed, so one bad edit in AirTable loses nothi
 from __future__ import annotations
 
 import gc
+import queue
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import duckdb
 import pyarrow as pa
 
 from sales_core import assessments, ledger, store
-from sales_core.airtable import AirtableSource, PageCallback
+from sales_core.airtable import AirtableSource, PageCallback, RecordsCallback
 from sales_core.config import TABLE_KEYS, FieldMapping, Settings
 from sales_core.demo import DemoSource
 from sales_core.errors import SalesError, StoreBusyError, SyncError
@@ -74,7 +75,11 @@ class Source(Protocol):
     def request_count(self) -> int: ...
 
     def fetch_table(
-        self, table_key: str, on_page: PageCallback | None = None
+        self,
+        table_key: str,
+        on_page: PageCallback | None = None,
+        *,
+        on_records: RecordsCallback | None = None,
     ) -> list[dict[str, Any]]: ...
 
 
@@ -159,30 +164,57 @@ def validate(raw: dict[str, list[dict[str, Any]]], mapping: FieldMapping) -> Val
         return _validate(raw, mapping)
 
 
-def _validate(raw: dict[str, list[dict[str, Any]]], mapping: FieldMapping) -> Validated:
-    out = Validated()
-    entities: dict[str, list[Entity]] = {}
-    for table_key in TABLE_KEYS:
-        seen: set[str] = set()
-        entities[table_key] = []
-        rows: list[dict[str, Any]] = []
-        out.rows[table_key] = rows
-        out.rejected_ids[table_key] = []
-        compiled = compile_fields(table_key, mapping)
-        for record in raw.get(table_key, []):
+class _Checker:
+    """Validates records as they arrive, table by table, page by page.
+
+    A table that starts over (an expired cursor) throws away what it had: `add` with a newer
+    attempt resets that table. `finish` adds the dangling-link warnings, which need every table.
+    """
+
+    def __init__(self, mapping: FieldMapping) -> None:
+        self.mapping = mapping
+        self.out = Validated()
+        self.entities: dict[str, list[Entity]] = {}
+        self.problems: dict[str, list[Problem]] = {}
+        self.fetched_ids: dict[str, set[str]] = {}
+        self.seen: dict[str, set[str]] = {}
+        self.attempt: dict[str, int] = {}
+        self.compiled = {k: compile_fields(k, mapping) for k in TABLE_KEYS}
+        for table_key in TABLE_KEYS:
+            self._reset(table_key)
+
+    def _reset(self, table_key: str) -> None:
+        self.entities[table_key] = []
+        self.problems[table_key] = []
+        self.fetched_ids[table_key] = set()
+        self.seen[table_key] = set()
+        self.out.rows[table_key] = []
+        self.out.rejected_ids[table_key] = []
+
+    def add(self, table_key: str, records: list[dict[str, Any]], attempt: int = 1) -> None:
+        """Check one page of records of one table."""
+        if attempt != self.attempt.get(table_key, attempt):
+            self._reset(table_key)
+        self.attempt[table_key] = attempt
+        compiled, mapping = self.compiled[table_key], self.mapping
+        seen, rows = self.seen[table_key], self.out.rows[table_key]
+        found, rejected = self.problems[table_key], self.out.rejected_ids[table_key]
+        for record in records:
+            if isinstance(record, dict) and isinstance(record.get("id"), str):
+                self.fetched_ids[table_key].add(record["id"])
             values, problems = parse_values(table_key, record, compiled)
             entity = None
             if values is not None:
                 entity, more = build_entity(table_key, values, mapping)
                 problems += more
             if problems:
-                out.problems.extend(problems)
+                found.extend(problems)
             if entity is None or values is None:
                 if problems and problems[0].record_id != "(none)":
-                    out.rejected_ids[table_key].append(problems[0].record_id)
+                    rejected.append(problems[0].record_id)
                 continue
             if entity.id in seen:
-                out.problems.append(
+                found.append(
                     Problem(
                         table=table_key,
                         record_id=entity.id,
@@ -192,31 +224,88 @@ def _validate(raw: dict[str, list[dict[str, Any]]], mapping: FieldMapping) -> Va
                 )
                 continue
             seen.add(entity.id)
-            entities[table_key].append(entity)
+            self.entities[table_key].append(entity)
             rows.append(_row(table_key, entity, values))
 
-    fetched_ids = {
-        table_key: {r.get("id") for r in raw.get(table_key, []) if isinstance(r, dict)}
-        for table_key in TABLE_KEYS
-    }
-    for table_key, (attr, target) in LINKS.items():
-        field_name = mapping.field_name(table_key, attr)
-        known = fetched_ids[target]
-        for entity in entities[table_key]:
-            missing = [i for i in getattr(entity, attr) if i not in known]
-            if missing:
-                out.problems.append(
-                    Problem(
-                        table=table_key,
-                        record_id=entity.id,
-                        field=field_name,
-                        problem=f"links to {len(missing)} record(s) that do not exist in "
-                        f"{mapping.table(target)}",
-                        raw_value=", ".join(missing),
-                        severity="warning",
+    def finish(self) -> Validated:
+        """Every table is in: add the links to missing records and return the outcome."""
+        for table_key in TABLE_KEYS:
+            self.out.problems.extend(self.problems[table_key])
+        for table_key, (attr, target) in LINKS.items():
+            field_name = self.mapping.field_name(table_key, attr)
+            known = self.fetched_ids[target]
+            for entity in self.entities[table_key]:
+                missing = [i for i in getattr(entity, attr) if i not in known]
+                if missing:
+                    self.out.problems.append(
+                        Problem(
+                            table=table_key,
+                            record_id=entity.id,
+                            field=field_name,
+                            problem=f"links to {len(missing)} record(s) that do not exist in "
+                            f"{self.mapping.table(target)}",
+                            raw_value=", ".join(missing),
+                            severity="warning",
+                        )
                     )
-                )
-    return out
+        return self.out
+
+
+def _validate(raw: dict[str, list[dict[str, Any]]], mapping: FieldMapping) -> Validated:
+    checker = _Checker(mapping)
+    for table_key in TABLE_KEYS:
+        checker.add(table_key, raw.get(table_key, []))
+    return checker.finish()
+
+
+_DONE = object()
+
+
+def fetch_and_validate(source: Source, progress: Progress | None = None) -> Validated:
+    """Fetch every table and validate each page while the next one is on its way.
+
+    A thread fetches (it mostly waits on the network, which releases the interpreter) and hands
+    pages over a queue; this thread checks them meanwhile, and also relays the progress messages
+    (a Streamlit page may only be drawn from its own thread). Any failure of the fetch is raised
+    here, before anything is written.
+    """
+    handover: queue.Queue[object] = queue.Queue(maxsize=32)
+    failures: list[BaseException] = []
+
+    def fetch() -> None:
+        try:
+            for table_key in TABLE_KEYS:
+                name = source.mapping.table(table_key)
+                handover.put(("progress", f"Reading {name}…"))
+
+                def on_page(key: str, count: int, name: str = name) -> None:
+                    handover.put(("progress", f"Reading {name}: {count:,} records"))
+
+                def on_records(key: str, attempt: int, page: list[dict[str, Any]]) -> None:
+                    handover.put(("page", (key, attempt, page)))
+
+                source.fetch_table(table_key, on_page, on_records=on_records)
+        except BaseException as exc:  # handed to the caller's thread below
+            failures.append(exc)
+        finally:
+            handover.put(_DONE)
+
+    with _collector_paused():
+        checker = _Checker(source.mapping)
+        worker = threading.Thread(target=fetch, name="sync-fetch", daemon=True)
+        worker.start()
+        while (item := handover.get()) is not _DONE:
+            kind, payload = cast("tuple[str, Any]", item)
+            if kind == "progress":
+                if progress is not None:
+                    progress(payload)
+            else:
+                table_key, attempt, page = payload
+                checker.add(table_key, page, attempt)
+        worker.join()
+        if failures:
+            raise failures[0]
+        return checker.finish()
 
 
 def fetch_all(source: Source, progress: Progress | None = None) -> dict[str, list[dict[str, Any]]]:
@@ -383,11 +472,8 @@ def _run_sync(
         )
         source_name = src.name
         assessments.push_pending(settings, src, progress)  # never raises; fetched back below
-        raw = fetch_all(src, progress)
-        if progress is not None:
-            progress("Checking the records…")
         with _collector_paused():
-            validated = validate(raw, src.mapping)
+            validated = fetch_and_validate(src, progress)
             if progress is not None:
                 progress("Writing to the local database…")
             with store.write_transaction(
