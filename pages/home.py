@@ -106,7 +106,12 @@ labels = {
     "qualifications": "Assessments",
 }
 for column, (table, label) in zip(columns, labels.items(), strict=True):
-    column.metric(label, f"{status.counts[table]:,}")
+    made = status.made_here.get(table, 0)
+    column.metric(
+        label,
+        f"{status.total(table):,}",
+        help=f"{status.counts[table]:,} synced and {made:,} made here since" if made else None,
+    )
 
 st.subheader("Data health")
 if status.rejected or status.warnings:

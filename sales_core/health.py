@@ -27,6 +27,12 @@ class SyncStatus:
     rejected: int
     warnings: int
     pending_pushes: dict[str, int] = field(default_factory=dict)
+    # Records made in this app that the synced copy does not hold (yet), per table key.
+    made_here: dict[str, int] = field(default_factory=dict)
+
+    def total(self, table: str) -> int:
+        """What the app knows of a table: the synced copy plus what was made here since."""
+        return self.counts.get(table, 0) + self.made_here.get(table, 0)
 
     @property
     def has_data(self) -> bool:
@@ -50,6 +56,7 @@ class SyncStatus:
             "quarantined": self.rejected,
             "warnings": self.warnings,
             "not_yet_in_airtable": self.pending_pushes,
+            "made_here_not_yet_synced": self.made_here,
         }
 
 
@@ -93,7 +100,22 @@ def sync_status(db_path: Path | str, *, lock_timeout: float = 10.0) -> SyncStatu
                 ).fetchall()[0][0]
             ),
         }
+        made_here = {
+            "qualifications": int(
+                con.execute(
+                    "SELECT count(*) FROM assessments WHERE assessment_key NOT IN "
+                    "(SELECT assessment_key FROM qualifications)"
+                ).fetchall()[0][0]
+            ),
+            "invoices": int(
+                con.execute(
+                    "SELECT count(*) FROM generated_invoices WHERE invoice_key NOT IN "
+                    "(SELECT invoice_key FROM invoices WHERE invoice_key IS NOT NULL)"
+                ).fetchall()[0][0]
+            ),
+        }
     return SyncStatus(
+        made_here=made_here,
         data_version=version,
         last_ok_at=ok[0]["finished_at"] if ok else None,
         last_ok_source=ok[0]["source"] if ok else None,

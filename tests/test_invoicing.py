@@ -606,3 +606,13 @@ def test_dashboards_count_invoices_made_here(demo: Settings) -> None:
     expected = (before.loc["USD", "invoiced_this_month"] or 0) + first.amount
     assert after.loc["USD", "invoiced_this_month"] == expected
     assert after.loc["USD", "receivables"] == before.loc["USD", "receivables"] + first.amount
+
+
+def test_overview_counts_include_invoices_made_here(demo: Settings) -> None:
+    from sales_core.health import sync_status
+
+    before = sync_status(demo.db_path)
+    result = generate(demo, NOVEMBER, actor=Actor("a", "biller"))
+    after = sync_status(demo.db_path)
+    assert after.counts["invoices"] == before.counts["invoices"]  # the synced copy
+    assert after.total("invoices") == before.total("invoices") + len(result.created)
