@@ -74,17 +74,28 @@ def today() -> date:
     return date.today()
 
 
-def first_demo_sync(settings: Settings) -> None:
-    """On a fresh demo set-up (nothing ever synced), load the demo data once by itself."""
-    if settings.source_name != "demo":
-        return
+def first_demo_sync(settings: Settings, status: health.SyncStatus) -> bool:
+    """On a fresh demo set-up (nothing ever synced), load the demo data once by itself.
+
+    Returns True when it synced (the status read before is then out of date).
+    """
+    if settings.source_name != "demo" or status.last_run_at is not None:
+        return False
     try:
-        status = health.sync_status(settings.db_path, lock_timeout=settings.lock_timeout)
-        if status.last_run_at is None:
-            with st.spinner("Loading the demo data…"):
-                run_sync(settings, "demo")
+        with st.spinner("Loading the demo data…"):
+            run_sync(settings, "demo")
     except SalesError as exc:
         st.error(str(exc))
+    return True
+
+
+def _status_or_stop(settings: Settings) -> health.SyncStatus:
+    try:
+        return health.sync_status(settings.db_path, lock_timeout=settings.lock_timeout)
+    except SalesError as exc:
+        st.error(str(exc))
+        st.stop()
+        raise
 
 
 _folder_mode_rerun_done = False
@@ -120,16 +131,15 @@ def page_start() -> tuple[Settings, health.SyncStatus]:
     st.set_page_config(page_title="Sales & invoicing console", page_icon="📈", layout="wide")
     settings = settings_or_stop()
     user = gate(settings)
-    first_demo_sync(settings)
-    sidebar(settings, user)
+    # The status is read once a run, and again only after a sync changed it.
+    status = _status_or_stop(settings)
+    synced = first_demo_sync(settings, status)
+    synced = sidebar(settings, user) or synced
+    if synced:
+        status = _status_or_stop(settings)
+    freshness(status)
     source_banner(settings)
     access_banner(user)
-    try:
-        status = health.sync_status(settings.db_path, lock_timeout=settings.lock_timeout)
-    except SalesError as exc:
-        st.error(str(exc))
-        st.stop()
-        raise
     return settings, status
 
 
@@ -260,8 +270,8 @@ def access_banner(user: Actor) -> None:
         )
 
 
-def sidebar(settings: Settings, user: Actor) -> None:
-    """Who is signed in (and Sign out), freshness and the Sync now button."""
+def sidebar(settings: Settings, user: Actor) -> bool:
+    """Who is signed in (and Sign out) and the Sync now button; True when a sync ran."""
     with st.sidebar:
         if not user.is_open:
             st.caption(f"Signed in as {user.label} ({user.role})")
@@ -269,37 +279,38 @@ def sidebar(settings: Settings, user: Actor) -> None:
                 st.logout()
         st.markdown("### Data")
         label = "AirTable" if settings.airtable_configured else "demo data"
-        if st.button(f"Sync now from {label}", key="sync_now", width="stretch"):
-            failure: str | None = None
-            with st.status(f"Syncing from {label}…", expanded=True) as box:
+        if not st.button(f"Sync now from {label}", key="sync_now", width="stretch"):
+            return False
+        failure: str | None = None
+        with st.status(f"Syncing from {label}…", expanded=True) as box:
 
-                def progress(message: str) -> None:
-                    box.update(label=message)
+            def progress(message: str) -> None:
+                box.update(label=message)
 
-                try:
-                    result = run_sync(settings, progress=progress)
-                except SyncError as exc:
-                    box.update(label="Sync failed", state="error", expanded=False)
-                    failure = str(exc)
-                else:
-                    box.update(label="Sync complete", state="complete", expanded=False)
-            # The outcome goes below the box, where it stays readable once the box folds.
-            if failure is not None:
-                st.error(failure)
+            try:
+                result = run_sync(settings, progress=progress)
+            except SyncError as exc:
+                box.update(label="Sync failed", state="error", expanded=False)
+                failure = str(exc)
             else:
-                counts = ", ".join(f"{n:,} {t}" for t, n in result.counts.items())
-                st.success(
-                    f"Loaded {counts}. {result.rejected} quarantined, {result.warnings} warnings."
-                )
-        try:
-            status = health.sync_status(settings.db_path, lock_timeout=settings.lock_timeout)
-        except SalesError as exc:
-            st.warning(str(exc))
-            return
-        if status.last_ok_at is not None:
-            st.caption(
-                f"Last sync {ago(status.last_ok_at)} "
-                f"({status.last_ok_at:%Y-%m-%d %H:%M} UTC, {status.last_ok_source})"
-            )
+                box.update(label="Sync complete", state="complete", expanded=False)
+        # The outcome goes below the box, where it stays readable once the box folds.
+        if failure is not None:
+            st.error(failure)
         else:
-            st.caption("Not synced yet.")
+            counts = ", ".join(f"{n:,} {t}" for t, n in result.counts.items())
+            st.success(
+                f"Loaded {counts}. {result.rejected} quarantined, {result.warnings} warnings."
+            )
+        return True
+
+
+def freshness(status: health.SyncStatus) -> None:
+    """When the local copy was last synced, under the Sync now button."""
+    if status.last_ok_at is not None:
+        st.sidebar.caption(
+            f"Last sync {ago(status.last_ok_at)} "
+            f"({status.last_ok_at:%Y-%m-%d %H:%M} UTC, {status.last_ok_source})"
+        )
+    else:
+        st.sidebar.caption("Not synced yet.")

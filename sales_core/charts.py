@@ -1,7 +1,8 @@
 """Plotly figures for the dashboards, drawn from the small frames of `sales_core.metrics`.
 
-Amounts arrive as `Decimal` and become floats here, at the plotting boundary only; the labels
-carry the currency, since no chart ever mixes two.
+Amounts arrive as `Decimal` and stay so: plotly writes a Decimal into the figure's JSON as a
+number itself, so no float ever holds an amount here. The labels carry the currency, since no
+chart ever mixes two.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ AGING_COLOURS = ("#74c476", "#fdd0a2", "#fdae6b", "#f16913", "#a63603")
 RENEWAL_COLOURS = ("#a50f15", "#ef3b2c", "#fc9272", "#fcbba1")
 
 
-def _floats(values: Iterable[Any]) -> list[float]:
-    return [float(v) if v is not None else 0.0 for v in values]
+def _amounts(values: Iterable[Any]) -> list[Decimal]:
+    """Chart values as Decimal; a missing amount (None, or pandas' NaN) draws as zero."""
+    return [v if isinstance(v, Decimal) and v.is_finite() else Decimal(0) for v in values]
 
 
-def money_label(amount: Decimal | float, currency: str) -> str:
+def money_label(amount: Decimal, currency: str) -> str:
     """`12,000 USD`: whole units, thousands separated (cents do not help a chart label)."""
-    return f"{float(amount):,.0f} {currency}"
+    return f"{amount:,.0f} {currency}"
 
 
 def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
@@ -81,7 +83,7 @@ def weighted_by_month_chart(weighted: pd.DataFrame, currency: str) -> go.Figure:
         rows = weighted[weighted["stage"] == stage]
         fig.add_bar(
             x=list(rows["month"]),
-            y=_floats(rows["weighted"]),
+            y=_amounts(rows["weighted"]),
             name=stage,
             marker_color=_stage_colour(int(position)),
             hovertemplate=f"{stage}<br>%{{x|%b %Y}}: %{{y:,.0f}} {currency}<extra></extra>",
@@ -98,7 +100,7 @@ def mrr_chart(mrr: pd.DataFrame, pipeline: pd.DataFrame, currency: str, today: d
     future = mrr[mrr["month"] >= today.replace(day=1)]
     fig.add_scatter(
         x=list(past["month"]),
-        y=_floats(past["mrr"]),
+        y=_amounts(past["mrr"]),
         name="MRR",
         mode="lines+markers",
         line={"color": "#08519c"},
@@ -106,7 +108,7 @@ def mrr_chart(mrr: pd.DataFrame, pipeline: pd.DataFrame, currency: str, today: d
     )
     fig.add_scatter(
         x=list(future["month"]),
-        y=_floats(future["mrr"]),
+        y=_amounts(future["mrr"]),
         name="MRR, contracted ahead",
         mode="lines+markers",
         line={"color": "#08519c", "dash": "dot"},
@@ -115,7 +117,7 @@ def mrr_chart(mrr: pd.DataFrame, pipeline: pd.DataFrame, currency: str, today: d
     if len(pipeline):
         fig.add_bar(
             x=list(pipeline["month"]),
-            y=_floats(pipeline["weighted"]),
+            y=_amounts(pipeline["weighted"]),
             name="Weighted pipeline closing (right axis)",
             marker_color="rgba(49, 163, 84, 0.45)",
             hovertemplate=f"%{{x|%b %Y}}: %{{y:,.0f}} {currency}<extra>pipeline</extra>",
@@ -141,14 +143,14 @@ def invoiced_paid_chart(flows: pd.DataFrame, currency: str) -> go.Figure:
     fig = go.Figure()
     fig.add_bar(
         x=list(flows["month"]),
-        y=_floats(flows["invoiced"]),
+        y=_amounts(flows["invoiced"]),
         name="Invoiced",
         marker_color="#3182bd",
         hovertemplate=f"%{{x|%b %Y}}: %{{y:,.2f}} {currency}<extra>invoiced</extra>",
     )
     fig.add_bar(
         x=list(flows["month"]),
-        y=_floats(flows["paid"]),
+        y=_amounts(flows["paid"]),
         name="Paid",
         marker_color="#31a354",
         hovertemplate=f"%{{x|%b %Y}}: %{{y:,.2f}} {currency}<extra>paid</extra>",
@@ -167,7 +169,7 @@ def aging_chart(buckets: pd.DataFrame, currency: str) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=list(buckets["bucket"]),
-            y=_floats(buckets["amount"]),
+            y=_amounts(buckets["amount"]),
             text=text,
             textposition="outside",
             textangle=0,
@@ -187,7 +189,7 @@ def community_chart(communities: pd.DataFrame, currency: str) -> go.Figure:
     fig = go.Figure()
     fig.add_bar(
         y=list(rows["community"]),
-        x=_floats(rows["org_share"]),
+        x=_amounts(rows["org_share"]),
         name="Organisation's share",
         orientation="h",
         marker_color="#3182bd",
@@ -195,7 +197,7 @@ def community_chart(communities: pd.DataFrame, currency: str) -> go.Figure:
     )
     fig.add_bar(
         y=list(rows["community"]),
-        x=_floats(rows["sponsor_share"]),
+        x=_amounts(rows["sponsor_share"]),
         name="Fiscal sponsor (CSS %)",
         orientation="h",
         marker_color="#bdd7e7",

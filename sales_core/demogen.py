@@ -41,6 +41,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, cast
 
+from sales_core.airtable import to_json_value
 from sales_core.billing import Month, block_period, prorated_amount
 from sales_core.config import CRITERIA
 from sales_core.models import OPPORTUNITY_STAGES
@@ -255,12 +256,9 @@ def _minor_unit(currency: str) -> Decimal:
     return Decimal("1") if currency == "JPY" else Decimal("0.01")
 
 
-def _money(amount: Decimal, currency: str) -> int | float:
+def _money(amount: Decimal, currency: str) -> object:
     """A JSON number as AirTable sends it: whole numbers without decimals, else 2 decimals."""
-    value = amount.quantize(_minor_unit(currency), rounding=ROUND_HALF_UP)
-    if value == value.to_integral_value():
-        return int(value)
-    return float(value)
+    return to_json_value(amount.quantize(_minor_unit(currency), rounding=ROUND_HALF_UP))
 
 
 def _put(fields: Fields, key: str, value: object) -> None:

@@ -44,26 +44,6 @@ def seller(settings: Settings) -> pdf.Seller:
     return pdf.Seller(settings.seller_name, settings.seller_address, settings.payment_instructions)
 
 
-def _document(row: dict[str, Any]) -> pdf.InvoiceDocument:
-    return pdf.InvoiceDocument(
-        number=row["number"],
-        issue_date=row["issue_date"],
-        due_date=row["due_date"],
-        payment_terms_days=row["payment_terms"],
-        community=row["community"],
-        contract_name=row["contract_name"],
-        billing_email=row["billing_email"],
-        description=row["description"],
-        period_start=row["period_start"],
-        period_end=row["period_end"],
-        days=row["days"],
-        proration=row["proration"],
-        amount=row["amount"],
-        currency=row["currency"],
-        status=row["status"],
-    )
-
-
 @dataclass(frozen=True)
 class Change:
     """A state change asked for one invoice."""
@@ -180,14 +160,14 @@ def invoice_pdf(settings: Settings, number: str) -> bytes:
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
         rows = store.query(
             con,
-            "SELECT number, issue_date, due_date, payment_terms, community, contract_name, "
-            "billing_email, description, period_start, period_end, days, proration, amount, "
-            "currency, status FROM generated_invoices WHERE number = ?",
+            "SELECT number, issue_date, due_date, payment_terms AS payment_terms_days, "
+            "community, contract_name, billing_email, description, period_start, period_end, "
+            "days, proration, amount, currency, status FROM generated_invoices WHERE number = ?",
             [number],
         )
     if not rows:
         raise BillingError(f"No invoice {number} was generated here.")
-    return pdf.render_invoice(_document(rows[0]), seller(settings))
+    return pdf.render_invoice(pdf.InvoiceDocument(**rows[0]), seller(settings))
 
 
 def audit_log(settings: Settings, limit: int = 200) -> pd.DataFrame:
