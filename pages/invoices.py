@@ -7,8 +7,8 @@ import streamlit as st
 
 from pages import chrome
 from sales_core import invoice_views, invoicing, ledger
-from sales_core.billing import BillingError, Month, Plan
-from sales_core.errors import SalesError
+from sales_core.billing import Month, Plan
+from sales_core.errors import BillingError, SalesError
 from sales_core.writeback import push_pending
 
 settings, status = chrome.page_start()

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from sales_core.errors import BillingError
 from sales_core.models import BILLING_FREQUENCIES, CURRENCY_MINOR_UNITS, Contract
 
 BILLED_STATUSES = ("Active", "Ended")
@@ -29,10 +30,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _NUMBER = re.compile(r"^INV-(\d{4})-(\d+)$")
-
-
-class BillingError(ValueError):
-    """A wrong month, date or state change; the message says what is wrong."""
 
 
 @dataclass(frozen=True, order=True)

@@ -16,9 +16,9 @@ from datetime import date
 from typing import Any
 
 from sales_core import access, health, invoicing
-from sales_core.billing import BillingError, Month
+from sales_core.billing import Month
 from sales_core.config import Settings, load_settings
-from sales_core.errors import ConfigError, SalesError
+from sales_core.errors import BillingError, ConfigError, SalesError
 from sales_core.sync import run_sync
 
 Command = Callable[[argparse.Namespace, Settings], int]

@@ -14,8 +14,16 @@ class ConfigError(SalesError, ValueError):
     """A setting is missing or wrong; the message names the setting."""
 
 
-class StoreBusyError(SalesError, RuntimeError):
-    """The DuckDB file stayed locked by another process for longer than we wait."""
+class StoreError(SalesError, RuntimeError):
+    """The local DuckDB database failed; the message names the file and what happened."""
+
+
+class StoreBusyError(StoreError):
+    """The DuckDB file stayed locked by another process, or a concurrent write won."""
+
+
+class SchemaVersionError(StoreError):
+    """The database was written by a newer release than this code."""
 
 
 class AirtableError(SalesError, RuntimeError):
@@ -32,3 +40,7 @@ class CursorExpiredError(AirtableError):
 
 class SyncError(SalesError, RuntimeError):
     """A sync did not complete; the previous data is unchanged."""
+
+
+class BillingError(SalesError, ValueError):
+    """A wrong month, date or state change; the message says what is wrong."""

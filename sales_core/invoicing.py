@@ -227,22 +227,23 @@ def _insert(con: store.Connection, drafts: list[InvoiceDraft], month: Month, act
         }
         for d in drafts
     ]
-    con.register("new_invoices", pa.Table.from_pylist(rows, schema=_INSERT_SCHEMA))
-    try:
-        now = store.utcnow()
+    new_invoices = pa.Table.from_pylist(rows, schema=_INSERT_SCHEMA)
+    with store.registered(con, new_invoices=new_invoices):
         con.execute(
             """
-            INSERT INTO generated_invoices
+            INSERT INTO generated_invoices (
+                invoice_key, number, contract_id, contract_name, community, billing_email,
+                period_start, period_end, days, amount, currency, issue_date, due_date,
+                payment_terms, proration, description, run_month, created_by,
+                status, created_at, updated_at, push_state, revision)
             SELECT invoice_key, number, contract_id, contract_name, community, billing_email,
                    period_start, period_end, days, amount, currency, issue_date, due_date,
-                   payment_terms, proration, description, 'Draft', NULL, NULL, run_month,
-                   $now, created_by, $now, 'pending', NULL, NULL, NULL, 0
+                   payment_terms, proration, description, run_month, created_by,
+                   'Draft', $now, $now, 'pending', 0
             FROM new_invoices
             """,
-            {"now": now},
+            {"now": store.utcnow()},
         )
-    finally:
-        con.unregister("new_invoices")
 
 
 def _draft_document(draft: InvoiceDraft) -> pdf.InvoiceDocument:

@@ -15,8 +15,9 @@ import pandas as pd
 
 from sales_core import pdf, store
 from sales_core.access import Actor, require
-from sales_core.billing import BillingError, check_transition
+from sales_core.billing import check_transition
 from sales_core.config import Settings
+from sales_core.errors import BillingError
 
 # One invoice-changing operation at a time in this process (runs and state changes).
 write_lock = threading.Lock()

@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sales_core.config import CRITERIA, FieldMapping, criterion_attr
+from sales_core.errors import SalesError
 from sales_core.models import (
     ANSWERS,
     BILLING_FREQUENCIES,
@@ -48,7 +49,7 @@ MONEY_LIMIT = Decimal("1e16")  # DECIMAL(18, 2) holds 16 digits before the point
 CENT = Decimal("0.01")
 
 
-class FieldProblem(Exception):
+class FieldProblem(SalesError, ValueError):
     """A value that cannot be read; the message says why."""
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +20,8 @@ import duckdb
 import pyarrow as pa
 
 from sales_core.config import CRITERIA, criterion_attr
-from sales_core.errors import StoreBusyError
+from sales_core.errors import SchemaVersionError, StoreBusyError, StoreError
+from sales_core.migrations import MIGRATIONS, Migration
 
 Connection = duckdb.DuckDBPyConnection
 
@@ -128,250 +129,45 @@ TABLE_COLUMNS: dict[str, tuple[Column, ...]] = {
 }
 
 
-def _create_table(name: str, columns: tuple[Column, ...]) -> str:
-    body = ",\n    ".join(f"{c.name} {c.sql}" for c in columns)
-    return f"CREATE TABLE {name} (\n    {body}\n)"
-
-
-def _migration_1(con: Connection) -> None:
-    """The current tables, sync runs, quarantine, opportunity history and meta."""
-    for name, columns in TABLE_COLUMNS.items():
-        con.execute(_create_table(name, columns))
-    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
-    con.execute("INSERT INTO meta VALUES ('data_version', '0')")
-    con.execute("CREATE SEQUENCE sync_run_ids START 1")
-    con.execute(
-        """
-        CREATE TABLE sync_runs (
-            id BIGINT PRIMARY KEY DEFAULT nextval('sync_run_ids'),
-            started_at TIMESTAMP NOT NULL,
-            finished_at TIMESTAMP NOT NULL,
-            source VARCHAR NOT NULL,
-            status VARCHAR NOT NULL,      -- 'ok' or 'failed'
-            opportunities INTEGER,
-            contracts INTEGER,
-            invoices INTEGER,
-            qualifications INTEGER,
-            rejected INTEGER,
-            warnings INTEGER,
-            requests INTEGER,
-            error VARCHAR
-        )
-        """
-    )
-    con.execute(
-        """
-        CREATE TABLE quarantine (
-            sync_run_id BIGINT NOT NULL,
-            table_name VARCHAR NOT NULL,
-            record_id VARCHAR NOT NULL,
-            field VARCHAR NOT NULL,
-            problem VARCHAR NOT NULL,
-            raw_value VARCHAR,
-            severity VARCHAR NOT NULL     -- 'rejected' (not loaded) or 'warning' (loaded)
-        )
-        """
-    )
-    con.execute(
-        """
-        CREATE TABLE opportunity_history (
-            opportunity_id VARCHAR NOT NULL,
-            observed_at TIMESTAMP NOT NULL,
-            sync_run_id BIGINT NOT NULL,
-            change VARCHAR NOT NULL,      -- 'created', 'changed' or 'deleted'
-            name VARCHAR,
-            stage VARCHAR,
-            value DECIMAL(18, 2),
-            currency VARCHAR,
-            probability_rating INTEGER
-        )
-        """
-    )
-
-
-def _migration_2(con: Connection) -> None:
-    """Assessments saved here (MANIAC-T) and the latest assessment of each opportunity.
-
-    `assessments` is the local record of every save, never overwritten; `airtable_id` and
-    `pushed_at` stay NULL until the upsert into AirTable's Qualifications table succeeded.
-    `latest_assessment` merges them with the synced `qualifications` (a local row wins over the
-    synced copy of the same key) and keeps the newest per opportunity.
-    """
-    criteria = ",\n            ".join(
-        f"{criterion_attr(c)} VARCHAR NOT NULL, {criterion_attr(c)}_notes VARCHAR" for c in CRITERIA
-    )
-    con.execute(
-        f"""
-        CREATE TABLE assessments (
-            assessment_key VARCHAR PRIMARY KEY,
-            opportunity_id VARCHAR NOT NULL,
-            assessed_by VARCHAR NOT NULL,
-            assessed_on DATE NOT NULL,
-            saved_at TIMESTAMP NOT NULL,
-            {criteria},
-            score INTEGER NOT NULL,
-            recommendation VARCHAR NOT NULL,
-            airtable_id VARCHAR,
-            pushed_at TIMESTAMP,
-            push_error VARCHAR
-        )
-        """
-    )
-    con.execute(
-        """
-        CREATE VIEW latest_assessment AS
-        WITH every AS (
-            SELECT assessment_key, opportunity_id, assessed_by, assessed_on, score,
-                   recommendation, saved_at AS recorded_at, 'local' AS origin
-            FROM assessments
-            UNION ALL
-            SELECT q.assessment_key, q.opportunity_id, q.assessed_by, q.assessed_on, q.score,
-                   q.recommendation, q.created_time AS recorded_at, 'airtable' AS origin
-            FROM qualifications AS q
-            WHERE q.opportunity_id IS NOT NULL
-              AND q.assessment_key NOT IN (SELECT assessment_key FROM assessments)
-        )
-        SELECT * EXCLUDE (rank) FROM (
-            SELECT *, row_number() OVER (
-                PARTITION BY opportunity_id
-                ORDER BY assessed_on DESC NULLS LAST, recorded_at DESC NULLS LAST,
-                         assessment_key DESC
-            ) AS rank
-            FROM every
-        ) WHERE rank = 1
-        """
-    )
-
-
-def _migration_3(con: Connection) -> None:
-    """The invoices generated here, and the audit log of who did what to them.
-
-    `generated_invoices` is the local ledger of the invoice run: the key and the number are
-    unique, rows are never deleted (a mistake is voided), and `push_state` tracks the write-back
-    to AirTable: 'pending' (not sent, or changed since), 'sending' (a push started and did not
-    report back: reconciled by reading the keys back) and 'pushed'.
-    """
-    con.execute(
-        """
-        CREATE TABLE generated_invoices (
-            invoice_key VARCHAR PRIMARY KEY,
-            number VARCHAR NOT NULL UNIQUE,
-            contract_id VARCHAR NOT NULL,
-            contract_name VARCHAR NOT NULL,
-            community VARCHAR NOT NULL,
-            billing_email VARCHAR,
-            period_start DATE NOT NULL,
-            period_end DATE NOT NULL,
-            days INTEGER NOT NULL,
-            amount DECIMAL(18, 2) NOT NULL,
-            currency VARCHAR NOT NULL,
-            issue_date DATE NOT NULL,
-            due_date DATE NOT NULL,
-            payment_terms INTEGER NOT NULL,
-            proration VARCHAR NOT NULL,
-            description VARCHAR NOT NULL,
-            status VARCHAR NOT NULL,
-            paid_date DATE,
-            void_reason VARCHAR,
-            run_month VARCHAR NOT NULL,
-            created_at TIMESTAMP NOT NULL,
-            created_by VARCHAR NOT NULL,
-            updated_at TIMESTAMP NOT NULL,
-            push_state VARCHAR NOT NULL,
-            airtable_id VARCHAR,
-            pushed_at TIMESTAMP,
-            push_error VARCHAR
-        )
-        """
-    )
-    con.execute("CREATE SEQUENCE audit_ids START 1")
-    con.execute(
-        """
-        CREATE TABLE audit_log (
-            id BIGINT PRIMARY KEY DEFAULT nextval('audit_ids'),
-            logged_at TIMESTAMP NOT NULL,
-            actor VARCHAR NOT NULL,
-            action VARCHAR NOT NULL,
-            month VARCHAR,
-            invoice_numbers VARCHAR[] NOT NULL,
-            detail VARCHAR
-        )
-        """
-    )
-
-
-def _migration_4(con: Connection) -> None:
-    """A revision counter on generated invoices, so a push knows exactly which state it sent."""
-    con.execute("ALTER TABLE generated_invoices ADD COLUMN revision INTEGER DEFAULT 0")
-
-
-def _migration_5(con: Connection) -> None:
-    """Who saved each local assessment: the signed-in email (or the demo's unnamed user).
-
-    `assessed_by` stays what the person typed (they may record someone else's assessment).
-    """
-    con.execute("ALTER TABLE assessments ADD COLUMN saved_by VARCHAR")
-
-
-def _migration_6(con: Connection) -> None:
-    """`receivables`: every invoice the dashboards count, whether synced or made here.
-
-    Invoices generated here show before they reach AirTable (or, on the demo data, at all); an
-    invoice both made here and synced back counts once, with the local state (after a sync the
-    two agree, see ledger.adopt_airtable_changes; before a push the local one is newer).
-    """
-    con.execute(
-        """
-        CREATE VIEW receivables AS
-        SELECT i.* FROM invoices AS i
-        WHERE i.invoice_key IS NULL
-           OR i.invoice_key NOT IN (SELECT invoice_key FROM generated_invoices)
-        UNION ALL
-        SELECT coalesce(g.airtable_id, 'local:' || g.invoice_key) AS id, g.number, g.invoice_key,
-               [g.contract_id] AS contract_ids, g.contract_id, g.period_start, g.period_end,
-               g.issue_date, g.due_date, g.amount, g.currency, g.status, g.paid_date,
-               'ACCREC' AS type, g.created_at AS created_time
-        FROM generated_invoices AS g
-        """
-    )
-
-
-Migration = tuple[int, str, Callable[[Connection], None]]
-
-# Append only: a migration, once released, is never edited; add a new one instead.
-MIGRATIONS: list[Migration] = [
-    (1, "current tables, sync runs, quarantine, opportunity history", _migration_1),
-    (2, "local MANIAC-T assessments and the latest per opportunity", _migration_2),
-    (3, "generated invoices and the audit log", _migration_3),
-    (4, "a revision counter on generated invoices", _migration_4),
-    (5, "who saved each local assessment", _migration_5),
-    (6, "every invoice the dashboards count, synced or made here", _migration_6),
-]
-
 _migrated: set[str] = set()
 _migrate_lock = threading.Lock()
 
 
-def migrate(con: Connection, migrations: list[Migration] | None = None) -> list[int]:
-    """Apply the migrations not yet recorded, each in one transaction with its record."""
+def migrate(con: Connection, migrations: tuple[Migration, ...] = MIGRATIONS) -> list[int]:
+    """Apply the migrations not yet recorded, each in one transaction with its record.
+
+    A database that has a migration this code does not know was written by a newer release:
+    it is refused (`SchemaVersionError`) before anything is touched.
+    """
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
     )
     done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    known = {m.version for m in migrations}
+    if unknown := sorted(done - known):
+        raise SchemaVersionError(
+            f"This database has schema version {max(unknown)}, newer than this code knows "
+            f"(up to {max(known)}): it was written by a newer release of sales-core. "
+            "Upgrade the app (git pull, then make run) or point SALES_DB at another file."
+        )
     applied: list[int] = []
-    for version, name, apply in migrations if migrations is not None else MIGRATIONS:
-        if version in done:
+    for migration in migrations:
+        if migration.version in done:
             continue
         con.begin()
         try:
-            apply(con)
-            con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utcnow()])
+            for statement in migration.statements:
+                con.execute(statement)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                [migration.version, migration.name, utcnow()],
+            )
             con.commit()
         except BaseException:
             con.rollback()
             raise
-        applied.append(version)
+        applied.append(migration.version)
     return applied
 
 
@@ -381,28 +177,47 @@ def utcnow() -> datetime:
 
 
 def _is_lock_conflict(exc: duckdb.Error) -> bool:
-    text = str(exc)
-    return "lock" in text.lower() or "Conflicting lock" in text
+    """Another process holds the file, or another transaction wrote the same rows first."""
+    text = str(exc).lower()
+    if isinstance(exc, duckdb.IOException):
+        return "lock" in text
+    return isinstance(exc, duckdb.TransactionException) and "conflict" in text
 
 
-@contextmanager
-def connect(db_path: Path | str, *, lock_timeout: float = 10.0) -> Iterator[Connection]:
-    """Open the store for one short piece of work, migrating it on first use in this process.
+def _named(exc: duckdb.Error, path: Path) -> StoreError:
+    """A database error in words, with DuckDB's own message (it never holds a secret)."""
+    if _is_lock_conflict(exc):
+        return StoreBusyError(
+            "Another write to the local database happened at the same time; try again."
+        )
+    kind = type(exc).__name__.removesuffix("Exception").removesuffix("Error") or "database"
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else kind
+    return StoreError(f"The local database {path} failed ({kind} error): {first_line[:400]}")
 
-    A file locked by another process is retried for up to `lock_timeout` seconds, then reported
-    as `StoreBusyError`. The connection is always closed on the way out.
-    """
-    path = Path(db_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+
+def _open(path: Path, lock_timeout: float) -> Connection:
+    if path.exists() and not path.is_file():
+        raise StoreError(
+            f"SALES_DB={path} is not a database file (it is a directory or a device). "
+            "Set SALES_DB to the path of a DuckDB file, e.g. data/sales.duckdb."
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"Cannot create the folder for SALES_DB={path}: {exc.strerror or exc}."
+        ) from None
     deadline = time.monotonic() + lock_timeout
     delay = 0.02
     while True:
         try:
-            con = duckdb.connect(str(path))
-            break
-        except duckdb.IOException as exc:
-            if not _is_lock_conflict(exc):
-                raise
+            return duckdb.connect(str(path))
+        except duckdb.Error as exc:
+            if not (isinstance(exc, duckdb.IOException) and _is_lock_conflict(exc)):
+                raise StoreError(
+                    f"Cannot open SALES_DB={path} as a DuckDB database: "
+                    f"{str(exc).strip().splitlines()[0][:300]}"
+                ) from None
             if time.monotonic() >= deadline:
                 raise StoreBusyError(
                     f"The database {path} is in use by another process (a sync or an invoice "
@@ -410,6 +225,18 @@ def connect(db_path: Path | str, *, lock_timeout: float = 10.0) -> Iterator[Conn
                 ) from None
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
+
+
+@contextmanager
+def connect(db_path: Path | str, *, lock_timeout: float = 10.0) -> Iterator[Connection]:
+    """Open the store for one short piece of work, migrating it on first use in this process.
+
+    A file locked by another process is retried for up to `lock_timeout` seconds, then reported
+    as `StoreBusyError`. Any other database error inside the block comes out as a `StoreError`
+    that names it (only a lock or write conflict is "busy"). The connection is always closed.
+    """
+    path = Path(db_path)
+    con = _open(path, lock_timeout)
     try:
         key = str(path.resolve())
         if key not in _migrated:
@@ -417,8 +244,34 @@ def connect(db_path: Path | str, *, lock_timeout: float = 10.0) -> Iterator[Conn
                 migrate(con)
                 _migrated.add(key)
         yield con
+    except duckdb.Error as exc:
+        raise _named(exc, path) from exc
     finally:
         con.close()
+
+
+@contextmanager
+def registered(con: Connection, **tables: pa.Table) -> Iterator[Connection]:
+    """Arrow tables visible to SQL under these names for the block, then forgotten.
+
+    If the block failed, a failure to unregister (the transaction is aborted by then) is
+    ignored so that the first error is the one reported.
+    """
+    for name, table in tables.items():
+        con.register(name, table)
+    failed = False
+    try:
+        yield con
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        for name in tables:
+            try:
+                con.unregister(name)
+            except duckdb.Error:
+                if not failed:
+                    raise
 
 
 @contextmanager

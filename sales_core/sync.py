@@ -22,7 +22,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-import duckdb
 import pyarrow as pa
 
 from sales_core import assessments, ledger, store
@@ -387,9 +386,7 @@ def load(
     for table_key in TABLE_KEYS:
         staged = store.arrow_table(table_key, validated.rows[table_key])
         kept = pa.table({"id": pa.array(validated.rejected_ids[table_key], pa.string())})
-        con.register("staged", staged)
-        con.register("kept", kept)
-        try:
+        with store.registered(con, staged=staged, kept=kept):
             if table_key == "opportunities":
                 params = {"now": now, "run": run_id}
                 con.execute(_HISTORY_CHANGED, params)
@@ -404,22 +401,16 @@ def load(
                 f"INSERT OR REPLACE INTO {table_key} "
                 f"SELECT * FROM staged EXCEPT SELECT * FROM {table_key}"
             )
-        finally:
-            con.unregister("staged")
-            con.unregister("kept")
     problems = pa.Table.from_pylist(
         [p.model_dump(exclude={"table"}) | {"table_name": p.table} for p in validated.problems],
         schema=_QUARANTINE_SCHEMA,
     )
-    con.register("problems", problems)
-    try:
+    with store.registered(con, problems=problems):
         con.execute(
             "INSERT INTO quarantine SELECT ?, table_name, record_id, field, problem, raw_value, "
             "severity FROM problems",
             [run_id],
         )
-    finally:
-        con.unregister("problems")
     ledger.adopt_airtable_changes(con)
     store.bump_data_version(con)
     return run_id
@@ -489,8 +480,6 @@ def _run_sync(
     except Exception as exc:
         if isinstance(exc, SalesError):
             message = str(exc)
-        elif isinstance(exc, duckdb.TransactionException):
-            message = "Another write to the local database happened at the same time; try again."
         else:
             message = f"Unexpected error {type(exc).__name__}: {str(exc)[:300]}"
         requests = src.request_count if src is not None else 0

@@ -10,12 +10,13 @@ import pytest
 
 from sales_core import store
 from sales_core.errors import StoreBusyError
+from sales_core.migrations import MIGRATIONS, Migration
 
 
 def test_migrations_recorded_and_applied_once(db_path: Path) -> None:
     with store.connect(db_path) as con:
         versions = con.execute("SELECT version FROM schema_migrations").fetchall()
-        assert versions == [(m[0],) for m in store.MIGRATIONS]
+        assert versions == [(m.version,) for m in MIGRATIONS]
         assert store.migrate(con) == []  # nothing left to do
         tables = {
             r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
@@ -33,7 +34,7 @@ def test_migrations_recorded_and_applied_once(db_path: Path) -> None:
     } <= tables
 
 
-NEXT = len(store.MIGRATIONS) + 1
+NEXT = len(MIGRATIONS) + 1
 
 
 def test_new_migration_runs_in_its_own_transaction(tmp_path: Path) -> None:
@@ -41,23 +42,18 @@ def test_new_migration_runs_in_its_own_transaction(tmp_path: Path) -> None:
     try:
         store.migrate(con)
 
-        def broken(c: duckdb.DuckDBPyConnection) -> None:
-            c.execute("CREATE TABLE half_done (x INTEGER)")
-            raise RuntimeError("boom")
-
-        with pytest.raises(RuntimeError):
-            store.migrate(con, [*store.MIGRATIONS, (NEXT, "broken", broken)])
+        broken = Migration(NEXT, "broken", ("CREATE TABLE half_done (x INTEGER)", "SELECT 1/x"))
+        with pytest.raises(duckdb.Error):
+            store.migrate(con, (*MIGRATIONS, broken))
         tables = {
             r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
         }
         assert "half_done" not in tables
         assert con.execute("SELECT max(version) FROM schema_migrations").fetchall() == [(NEXT - 1,)]
 
-        def good(c: duckdb.DuckDBPyConnection) -> None:
-            c.execute("CREATE TABLE extra (x INTEGER)")
-
-        assert store.migrate(con, [*store.MIGRATIONS, (NEXT, "good", good)]) == [NEXT]
-        assert store.migrate(con, [*store.MIGRATIONS, (NEXT, "good", good)]) == []
+        good = Migration(NEXT, "good", ("CREATE TABLE extra (x INTEGER)",))
+        assert store.migrate(con, (*MIGRATIONS, good)) == [NEXT]
+        assert store.migrate(con, (*MIGRATIONS, good)) == []
     finally:
         con.close()
 

@@ -1,0 +1,307 @@
+"""The schema's history: every migration as the literal DDL of the day it was written.
+
+A released migration is never edited and never built from today's constants (a column added to
+a table's declaration reaches existing databases only through a new migration here). Views name
+their columns, so an ALTER on a base table cannot break them. `tests/test_migrations.py`
+migrates a database made by release 1 and compares it with a fresh one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+_CURRENT_TABLES = (
+    """
+    CREATE TABLE opportunities (
+        id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        organization VARCHAR,
+        stage VARCHAR,
+        value DECIMAL(18, 2),
+        currency VARCHAR,
+        probability_rating INTEGER,
+        expected_close DATE,
+        target_start DATE,
+        target_end DATE,
+        category VARCHAR,
+        owner_name VARCHAR,
+        owner_email VARCHAR,
+        last_activity DATE,
+        lost_reason VARCHAR,
+        created_time TIMESTAMP
+    )
+    """,
+    """
+    CREATE TABLE contracts (
+        id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        community VARCHAR,
+        opportunity_ids VARCHAR[],
+        status VARCHAR,
+        start_date DATE,
+        end_date DATE,
+        billing_frequency VARCHAR,
+        monthly_fee DECIMAL(18, 2),
+        amount DECIMAL(18, 2),
+        currency VARCHAR,
+        css_pct DECIMAL(9, 6),
+        service_type VARCHAR,
+        payment_terms INTEGER,
+        billing_email VARCHAR,
+        created_time TIMESTAMP
+    )
+    """,
+    """
+    CREATE TABLE invoices (
+        id VARCHAR PRIMARY KEY,
+        number VARCHAR,
+        invoice_key VARCHAR,
+        contract_ids VARCHAR[],
+        contract_id VARCHAR,
+        period_start DATE,
+        period_end DATE,
+        issue_date DATE,
+        due_date DATE,
+        amount DECIMAL(18, 2),
+        currency VARCHAR,
+        status VARCHAR,
+        paid_date DATE,
+        type VARCHAR,
+        created_time TIMESTAMP
+    )
+    """,
+    """
+    CREATE TABLE qualifications (
+        id VARCHAR PRIMARY KEY,
+        assessment_key VARCHAR NOT NULL,
+        opportunity_ids VARCHAR[],
+        opportunity_id VARCHAR,
+        assessed_by VARCHAR,
+        assessed_on DATE,
+        money VARCHAR,
+        authority VARCHAR,
+        need VARCHAR,
+        impending_event VARCHAR,
+        application VARCHAR,
+        competition VARCHAR,
+        timeline VARCHAR,
+        money_notes VARCHAR,
+        authority_notes VARCHAR,
+        need_notes VARCHAR,
+        impending_event_notes VARCHAR,
+        application_notes VARCHAR,
+        competition_notes VARCHAR,
+        timeline_notes VARCHAR,
+        score INTEGER,
+        recommendation VARCHAR,
+        created_time TIMESTAMP
+    )
+    """,
+)
+
+_M1 = (
+    *_CURRENT_TABLES,
+    "CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
+    "INSERT INTO meta VALUES ('data_version', '0')",
+    "CREATE SEQUENCE sync_run_ids START 1",
+    """
+    CREATE TABLE sync_runs (
+        id BIGINT PRIMARY KEY DEFAULT nextval('sync_run_ids'),
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL,
+        source VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,      -- 'ok' or 'failed'
+        opportunities INTEGER,
+        contracts INTEGER,
+        invoices INTEGER,
+        qualifications INTEGER,
+        rejected INTEGER,
+        warnings INTEGER,
+        requests INTEGER,
+        error VARCHAR
+    )
+    """,
+    """
+    CREATE TABLE quarantine (
+        sync_run_id BIGINT NOT NULL,
+        table_name VARCHAR NOT NULL,
+        record_id VARCHAR NOT NULL,
+        field VARCHAR NOT NULL,
+        problem VARCHAR NOT NULL,
+        raw_value VARCHAR,
+        severity VARCHAR NOT NULL     -- 'rejected' (not loaded) or 'warning' (loaded)
+    )
+    """,
+    """
+    CREATE TABLE opportunity_history (
+        opportunity_id VARCHAR NOT NULL,
+        observed_at TIMESTAMP NOT NULL,
+        sync_run_id BIGINT NOT NULL,
+        change VARCHAR NOT NULL,      -- 'created', 'changed' or 'deleted'
+        name VARCHAR,
+        stage VARCHAR,
+        value DECIMAL(18, 2),
+        currency VARCHAR,
+        probability_rating INTEGER
+    )
+    """,
+)
+
+# Assessments saved here (never overwritten) and the newest assessment per opportunity: a
+# local row wins over the synced copy of the same key. (The view's `*` is over its own CTE,
+# whose columns are named, so it does not move when a base table gains a column.)
+_M2 = (
+    """
+    CREATE TABLE assessments (
+        assessment_key VARCHAR PRIMARY KEY,
+        opportunity_id VARCHAR NOT NULL,
+        assessed_by VARCHAR NOT NULL,
+        assessed_on DATE NOT NULL,
+        saved_at TIMESTAMP NOT NULL,
+        money VARCHAR NOT NULL, money_notes VARCHAR,
+        authority VARCHAR NOT NULL, authority_notes VARCHAR,
+        need VARCHAR NOT NULL, need_notes VARCHAR,
+        impending_event VARCHAR NOT NULL, impending_event_notes VARCHAR,
+        application VARCHAR NOT NULL, application_notes VARCHAR,
+        competition VARCHAR NOT NULL, competition_notes VARCHAR,
+        timeline VARCHAR NOT NULL, timeline_notes VARCHAR,
+        score INTEGER NOT NULL,
+        recommendation VARCHAR NOT NULL,
+        airtable_id VARCHAR,
+        pushed_at TIMESTAMP,
+        push_error VARCHAR
+    )
+    """,
+    """
+    CREATE VIEW latest_assessment AS
+    WITH every AS (
+        SELECT assessment_key, opportunity_id, assessed_by, assessed_on, score,
+               recommendation, saved_at AS recorded_at, 'local' AS origin
+        FROM assessments
+        UNION ALL
+        SELECT q.assessment_key, q.opportunity_id, q.assessed_by, q.assessed_on, q.score,
+               q.recommendation, q.created_time AS recorded_at, 'airtable' AS origin
+        FROM qualifications AS q
+        WHERE q.opportunity_id IS NOT NULL
+          AND q.assessment_key NOT IN (SELECT assessment_key FROM assessments)
+    )
+    SELECT * EXCLUDE (rank) FROM (
+        SELECT *, row_number() OVER (
+            PARTITION BY opportunity_id
+            ORDER BY assessed_on DESC NULLS LAST, recorded_at DESC NULLS LAST,
+                     assessment_key DESC
+        ) AS rank
+        FROM every
+    ) WHERE rank = 1
+    """,
+)
+
+# The local ledger of the invoice run (key and number unique, rows never deleted: a mistake is
+# voided) and the audit log of who did what to it.
+_M3 = (
+    """
+    CREATE TABLE generated_invoices (
+        invoice_key VARCHAR PRIMARY KEY,
+        number VARCHAR NOT NULL UNIQUE,
+        contract_id VARCHAR NOT NULL,
+        contract_name VARCHAR NOT NULL,
+        community VARCHAR NOT NULL,
+        billing_email VARCHAR,
+        period_start DATE NOT NULL,
+        period_end DATE NOT NULL,
+        days INTEGER NOT NULL,
+        amount DECIMAL(18, 2) NOT NULL,
+        currency VARCHAR NOT NULL,
+        issue_date DATE NOT NULL,
+        due_date DATE NOT NULL,
+        payment_terms INTEGER NOT NULL,
+        proration VARCHAR NOT NULL,
+        description VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        paid_date DATE,
+        void_reason VARCHAR,
+        run_month VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        created_by VARCHAR NOT NULL,
+        updated_at TIMESTAMP NOT NULL,
+        push_state VARCHAR NOT NULL,
+        airtable_id VARCHAR,
+        pushed_at TIMESTAMP,
+        push_error VARCHAR
+    )
+    """,
+    "CREATE SEQUENCE audit_ids START 1",
+    """
+    CREATE TABLE audit_log (
+        id BIGINT PRIMARY KEY DEFAULT nextval('audit_ids'),
+        logged_at TIMESTAMP NOT NULL,
+        actor VARCHAR NOT NULL,
+        action VARCHAR NOT NULL,
+        month VARCHAR,
+        invoice_numbers VARCHAR[] NOT NULL,
+        detail VARCHAR
+    )
+    """,
+)
+
+_M4 = ("ALTER TABLE generated_invoices ADD COLUMN revision INTEGER DEFAULT 0",)
+
+_M5 = ("ALTER TABLE assessments ADD COLUMN saved_by VARCHAR",)
+
+# Release 1's `receivables` selected `i.*`; migration 7 replaces it with named columns.
+_M6 = (
+    """
+    CREATE VIEW receivables AS
+    SELECT i.* FROM invoices AS i
+    WHERE i.invoice_key IS NULL
+       OR i.invoice_key NOT IN (SELECT invoice_key FROM generated_invoices)
+    UNION ALL
+    SELECT coalesce(g.airtable_id, 'local:' || g.invoice_key) AS id, g.number, g.invoice_key,
+           [g.contract_id] AS contract_ids, g.contract_id, g.period_start, g.period_end,
+           g.issue_date, g.due_date, g.amount, g.currency, g.status, g.paid_date,
+           'ACCREC' AS type, g.created_at AS created_time
+    FROM generated_invoices AS g
+    """,
+)
+
+# Every invoice the dashboards count, synced or made here; one made here and synced back
+# counts once, with the local state.
+_M7 = (
+    "DROP VIEW receivables",
+    """
+    CREATE VIEW receivables AS
+    SELECT i.id, i.number, i.invoice_key, i.contract_ids, i.contract_id, i.period_start,
+           i.period_end, i.issue_date, i.due_date, i.amount, i.currency, i.status,
+           i.paid_date, i.type, i.created_time
+    FROM invoices AS i
+    WHERE i.invoice_key IS NULL
+       OR i.invoice_key NOT IN (SELECT invoice_key FROM generated_invoices)
+    UNION ALL
+    SELECT coalesce(g.airtable_id, 'local:' || g.invoice_key) AS id, g.number, g.invoice_key,
+           [g.contract_id] AS contract_ids, g.contract_id, g.period_start, g.period_end,
+           g.issue_date, g.due_date, g.amount, g.currency, g.status, g.paid_date,
+           'ACCREC' AS type, g.created_at AS created_time
+    FROM generated_invoices AS g
+    """,
+)
+
+# Append only: a released migration is never edited; add a new one instead.
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "current tables, sync runs, quarantine, opportunity history", _M1),
+    Migration(2, "local MANIAC-T assessments and the latest per opportunity", _M2),
+    Migration(3, "generated invoices and the audit log", _M3),
+    Migration(4, "a revision counter on generated invoices", _M4),
+    Migration(5, "who saved each local assessment", _M5),
+    Migration(6, "every invoice the dashboards count, synced or made here", _M6),
+    Migration(7, "the receivables view names its columns", _M7),
+)
+
+LATEST = MIGRATIONS[-1].version
