@@ -4,7 +4,8 @@ import streamlit as st
 
 from pages import chrome
 from pages.queries import cached
-from sales_core.formatting import money_table, money_tile
+from sales_core import money
+from sales_core.formatting import money_table
 from sales_core.metrics.overview import OVERVIEW_COLUMNS, overview_tiles
 
 settings, status = chrome.page_start()
@@ -46,35 +47,35 @@ else:
     row = by_currency.loc[currency]
     st.caption("Rounded to whole units (M: millions); *Every currency* below has the cents.")
     first, second = st.columns(4), st.columns(4)
-    first[0].metric("Open pipeline", money_tile(row["open_pipeline"], currency))
+    first[0].metric("Open pipeline", money.tile(row["open_pipeline"], currency))
     first[1].metric(
         "Weighted pipeline",
-        money_tile(row["weighted_pipeline"], currency),
+        money.tile(row["weighted_pipeline"], currency),
         help="Each open deal's value × its probability (rating ÷ 5, else the stage's default).",
     )
     first[2].metric(
         "MRR",
-        money_tile(row["mrr"], currency),
-        delta=f"{money_tile(row['mrr_change'], currency, signed=True)} vs a month ago",
+        money.tile(row["mrr"], currency),
+        delta=f"{money.tile(row['mrr_change'], currency, signed=True)} vs a month ago",
         delta_color="normal" if row["mrr_change"] else "off",
         help="Monthly fees of the contracts in force today (Active or Ended, covering today).",
     )
-    first[3].metric("ARR", money_tile(row["arr"], currency), help="12 × MRR.")
+    first[3].metric("ARR", money.tile(row["arr"], currency), help="12 × MRR.")
     second[0].metric(
         f"Invoiced in {today:%B}",
-        money_tile(row["invoiced_this_month"], currency),
-        delta=f"{money_tile(row['invoiced_change'], currency, signed=True)} vs last month",
+        money.tile(row["invoiced_this_month"], currency),
+        delta=f"{money.tile(row['invoiced_change'], currency, signed=True)} vs last month",
         delta_color="normal" if row["invoiced_change"] else "off",
         help="Receivables issued this month (Authorized or Paid), compared with all of last month.",
     )
     second[1].metric(
         "Receivables outstanding",
-        money_tile(row["receivables"], currency),
+        money.tile(row["receivables"], currency),
         help="Receivables issued and not yet paid (status Authorized).",
     )
     second[2].metric(
         "More than 60 days past due",
-        money_tile(row["receivables_over_60"], currency),
+        money.tile(row["receivables_over_60"], currency),
         help="Outstanding receivables whose due date is more than 60 days ago.",
     )
     with st.expander("Every currency"):

@@ -18,9 +18,10 @@ import streamlit as st
 from pages import chrome
 from sales_core import assessments, qualification
 from sales_core.access import Actor
-from sales_core.config import CRITERIA, Settings, criterion_attr
+from sales_core.config import Settings
 from sales_core.errors import SalesError
-from sales_core.models import ANSWERS
+from sales_core.qualification import CRITERIA, criterion_attr
+from sales_core.vocabulary import Answer, texts
 
 OUTCOME = "qualify_outcome"  # the last save's result, per form
 ASSESSOR = "qualify_assessor"
@@ -240,7 +241,7 @@ with checklist:
             about.caption("\n".join(f"- {q}" for q in qualification.QUESTIONS[criterion]))
             answer.radio(
                 f"{criterion}: answer",
-                ANSWERS,
+                texts(Answer),
                 key=field_key(attr),
                 label_visibility="collapsed",
                 persist_state="session",

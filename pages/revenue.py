@@ -4,6 +4,7 @@ import streamlit as st
 
 from pages import chrome
 from pages.queries import cached
+from sales_core import money
 from sales_core.charts import (
     aging_chart,
     community_chart,
@@ -11,7 +12,7 @@ from sales_core.charts import (
     mrr_chart,
     renewal_chart,
 )
-from sales_core.formatting import money, money_table
+from sales_core.formatting import money_table
 from sales_core.metrics import revenue
 
 settings, status = chrome.page_start()
@@ -109,15 +110,15 @@ if communities.empty:
 else:
     share = cached(revenue.revenue_share, settings, status, currency, today)
     cols = st.columns(3)
-    cols[0].metric("Invoiced, last 12 months", money(share["invoiced"], currency))
+    cols[0].metric("Invoiced, last 12 months", money.text(share["invoiced"], currency))
     cols[1].metric(
         "Fiscal sponsor's share",
-        money(share["sponsor_share"], currency),
+        money.text(share["sponsor_share"], currency),
         help="Each invoice's amount × its contract's CSS % (none when CSS % is empty).",
     )
     cols[2].metric(
         "Organisation's share",
-        money(share["org_share"], currency),
+        money.text(share["org_share"], currency),
         help="Amount × (1 − CSS %): the share after the fiscal sponsor's.",
     )
     named = communities[communities["community"] != revenue.OTHER_COMMUNITIES]
@@ -127,9 +128,9 @@ else:
     if len(rest):
         other = rest.iloc[0]
         st.caption(
-            f"Every other community together: {money(other['invoiced'], currency)} invoiced "
-            f"in {other['invoices']:,} invoices, of which {money(other['org_share'], currency)} "
-            f"is the organisation's share."
+            f"Every other community together: {money.text(other['invoiced'], currency)} "
+            f"invoiced in {other['invoices']:,} invoices, of which "
+            f"{money.text(other['org_share'], currency)} is the organisation's share."
         )
 
 st.subheader("Renewal radar")

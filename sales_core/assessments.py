@@ -28,13 +28,18 @@ import pandas as pd
 from sales_core import store
 from sales_core.access import Actor, require
 from sales_core.airtable import AirtableSource
-from sales_core.config import CRITERIA, Settings, criterion_attr
+from sales_core.config import Settings
 from sales_core.errors import SalesError
-from sales_core.qualification import Answer, Assessment, assessment_markdown
+from sales_core.qualification import (
+    CRITERIA,
+    Answer,
+    Assessment,
+    assessment_markdown,
+    criterion_attr,
+)
 
 Progress = Callable[[str], None]
 
-CLOSED_STAGES = ("Closed—won", "Closed—lost")
 _ANSWER_COLUMNS = [criterion_attr(c) for c in CRITERIA]
 _NOTE_COLUMNS = [f"{criterion_attr(c)}_notes" for c in CRITERIA]
 
@@ -239,18 +244,18 @@ def push_pending(
 def opportunities(db_path: Path | str, *, lock_timeout: float = 10.0) -> pd.DataFrame:
     """Every opportunity, open ones first then by name, with its latest score and recommendation."""
     with store.connect(db_path, lock_timeout=lock_timeout) as con:
-        return con.execute(
+        return store.execute(
+            con,
             """
             SELECT o.id, o.name, o.organization, o.stage, o.value, o.currency,
                    o.expected_close, o.owner_name, o.owner_email, o.last_activity,
                    l.score AS latest_score, l.recommendation AS latest_recommendation,
                    l.assessed_on AS latest_assessed_on,
-                   coalesce(o.stage, '') NOT IN (?, ?) AS is_open
+                   NOT list_contains($closed_stages, coalesce(o.stage, '')) AS is_open
             FROM opportunities AS o
             LEFT JOIN latest_assessment AS l ON l.opportunity_id = o.id
             ORDER BY is_open DESC, lower(o.name), o.id
             """,
-            list(CLOSED_STAGES),
         ).df()
 
 

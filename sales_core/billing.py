@@ -14,18 +14,26 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from sales_core import money
 from sales_core.errors import BillingError
-from sales_core.models import BILLING_FREQUENCIES, CURRENCY_MINOR_UNITS, Contract
+from sales_core.models import Contract
+from sales_core.vocabulary import (
+    BILLED_CONTRACT_STATUSES,
+    BillingFrequency,
+    ContractStatus,
+    InvoiceStatus,
+)
 
-BILLED_STATUSES = ("Active", "Ended")
-NOT_BILLED_STATUSES = ("Draft", "Cancelled")
+NOT_BILLED_STATUSES = (ContractStatus.DRAFT, ContractStatus.CANCELLED)
 
-# Allowed invoice state changes (billing.md): Draft -> Authorized -> Paid; Draft/Authorized -> Void.
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "Draft": ("Authorized", "Void"),
-    "Authorized": ("Paid", "Void"),
-    "Paid": (),
-    "Void": (),
+# Allowed invoice state changes (docs/billing.md): Draft -> Authorized -> Paid, and Draft or
+# Authorized -> Void. The page, the CLI, the ledger and the adoption of AirTable's changes all
+# ask `check_transition`.
+TRANSITIONS: dict[InvoiceStatus, tuple[InvoiceStatus, ...]] = {
+    InvoiceStatus.DRAFT: (InvoiceStatus.AUTHORIZED, InvoiceStatus.VOID),
+    InvoiceStatus.AUTHORIZED: (InvoiceStatus.PAID, InvoiceStatus.VOID),
+    InvoiceStatus.PAID: (),
+    InvoiceStatus.VOID: (),
 }
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -163,16 +171,16 @@ def block_period(
     """
     end = end_date or date.max
     block: tuple[date, date] | None = None
-    if frequency == "Upfront":
+    if frequency == BillingFrequency.UPFRONT:
         block = (start, end)
-    elif frequency == "Annual":
+    elif frequency == BillingFrequency.ANNUAL:
         for years in (month.year - start.year - 1, month.year - start.year):
             if years < 0:
                 continue
             begins = anniversary(start, years)
             if Month.of(begins) == month:
                 block = (begins, anniversary(start, years + 1) - timedelta(days=1))
-    elif frequency == "Quarterly":
+    elif frequency == BillingFrequency.QUARTERLY:
         block = _quarter_of(month)
     else:  # Monthly
         block = (month.first, month.last)
@@ -185,8 +193,8 @@ def block_period(
     return period_start, period_end
 
 
-def _months_touched(start: date, end: date) -> Iterable[tuple[Month, int]]:
-    """(month, days of the period inside it) for each calendar month the period touches."""
+def covered_days(start: date, end: date) -> Iterable[tuple[Month, int]]:
+    """(month, days of [start, end] inside it) for each calendar month the period touches."""
     month = Month.of(start)
     while month.first <= end:
         first = max(month.first, start)
@@ -195,14 +203,12 @@ def _months_touched(start: date, end: date) -> Iterable[tuple[Month, int]]:
         month = month.next()
 
 
-def round_half_up(value: Fraction, places: int) -> Decimal:
-    """An exact fraction rounded once to `places` decimals, halves away from zero."""
-    scaled = value * 10**places
-    whole, remainder = divmod(abs(scaled.numerator), scaled.denominator)
-    if 2 * remainder >= scaled.denominator:
-        whole += 1
-    sign = -1 if scaled < 0 else 1
-    return Decimal(sign * whole).scaleb(-places)
+def month_share(fee_days: Decimal, month: Month) -> Fraction:
+    """The proration rule, exactly: a fee × the days it covers in `month` ÷ the month's days.
+
+    `fee_days` may be a sum over contracts (MRR) or one contract's fee × days (an invoice).
+    """
+    return Fraction(fee_days) / month.days
 
 
 def prorated_amount(fee: Decimal, start: date, end: date, currency: str) -> Decimal:
@@ -211,17 +217,17 @@ def prorated_amount(fee: Decimal, start: date, end: date, currency: str) -> Deci
     Exact: the sum is a Fraction; it is rounded to the currency's minor unit with ROUND_HALF_UP.
     """
     exact = sum(
-        (Fraction(fee) * days / month.days for month, days in _months_touched(start, end)),
+        (month_share(fee * days, month) for month, days in covered_days(start, end)),
         Fraction(0),
     )
-    return round_half_up(exact, CURRENCY_MINOR_UNITS[currency])
+    return money.round_exact(exact, currency)
 
 
 def proration_text(start: date, end: date) -> str:
     """'15 of 30 days' for a part month, 'full month' for one, '12 of 31 days + 1 month' beyond."""
     parts: list[str] = []
     full = 0
-    for month, days in _months_touched(start, end):
+    for month, days in covered_days(start, end):
         if days == month.days:
             full += 1
         else:
@@ -245,7 +251,7 @@ def _blocking_invoice(
 ) -> str | None:
     """Why an existing invoice forbids billing [start, end] again, or None."""
     for invoice in known:
-        if invoice.contract_id != contract_id or invoice.status == "Void":
+        if invoice.contract_id != contract_id or invoice.status == InvoiceStatus.VOID:
             continue
         if invoice.period_start is None or invoice.period_end is None:
             continue
@@ -278,7 +284,7 @@ def plan_run(
     for contract in contracts:
         if contract.status in NOT_BILLED_STATUSES:
             continue
-        if contract.status not in BILLED_STATUSES:
+        if contract.status not in BILLED_CONTRACT_STATUSES:
             status = f"status '{contract.status}'" if contract.status else "no Status"
             skipped.append(_skip(contract, f"{status}: only Active and Ended contracts are billed"))
             continue
@@ -293,18 +299,18 @@ def plan_run(
                 )
             )
             continue
-        if contract.billing_frequency not in BILLING_FREQUENCIES:
+        if contract.billing_frequency not in tuple(BillingFrequency):
             skipped.append(
                 _skip(contract, f"unknown Billing Frequency '{contract.billing_frequency}'")
             )
             continue
-        if contract.currency not in CURRENCY_MINOR_UNITS:
+        if contract.currency not in money.MINOR_UNITS:
             skipped.append(_skip(contract, f"unknown Currency '{contract.currency}'"))
             continue
         if contract.monthly_fee is None or contract.monthly_fee <= 0:
             skipped.append(_skip(contract, "no Monthly Fee above zero: the run never guesses"))
             continue
-        if contract.billing_frequency == "Upfront" and contract.end_date is None:
+        if contract.billing_frequency == BillingFrequency.UPFRONT and contract.end_date is None:
             if Month.of(contract.start_date) == month:
                 skipped.append(
                     _skip(contract, "Upfront without an End Date: the whole period is unknown")
@@ -321,7 +327,7 @@ def plan_run(
         voided = [
             k.number or k.invoice_key or "an invoice"
             for k in known_by_contract.get(contract.id, [])
-            if k.status == "Void"
+            if k.status == InvoiceStatus.VOID
             and k.period_start is not None
             and k.period_end is not None
             and k.period_start <= end
@@ -381,13 +387,13 @@ def format_number(year: int, sequence: int) -> str:
 
 def check_transition(current: str, target: str) -> None:
     """Raise BillingError, in words, unless billing.md allows `current` -> `target`."""
-    allowed = TRANSITIONS.get(current)
-    if allowed is None:
+    if current not in TRANSITIONS:
         raise BillingError(f"Unknown invoice status '{current}'.")
+    allowed = TRANSITIONS[InvoiceStatus(current)]
     if target not in allowed:
         if not allowed:
             raise BillingError(f"A {current} invoice cannot change any more.")
-        if target == "Paid" and current == "Draft":
+        if target == InvoiceStatus.PAID and current == InvoiceStatus.DRAFT:
             raise BillingError("Authorize the invoice before marking it paid.")
         options = " or ".join(allowed)
         raise BillingError(f"A {current} invoice can only become {options}, not {target}.")

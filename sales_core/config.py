@@ -22,6 +22,9 @@ from typing import Any
 
 from sales_core.access import ACCESS_SETTING_NAMES, AccessSettings, parse_access
 from sales_core.errors import ConfigError
+from sales_core.models import DEFAULT_TABLE_NAMES, SYNCED
+from sales_core.schema import airtable_names
+from sales_core.vocabulary import Stage
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = Path("data/sales.duckdb")
@@ -36,98 +39,22 @@ DEFAULT_PAYMENT_INSTRUCTIONS = (
     "Set INVOICE_PAYMENT_INSTRUCTIONS for real instructions."
 )
 
-TABLE_KEYS = ("opportunities", "contracts", "invoices", "qualifications")
+TABLE_KEYS = tuple(SYNCED)
 
-# The default names follow the organisation's own AirTable bases (airtable-schema.md).
-DEFAULT_TABLES: dict[str, str] = {
-    "opportunities": "Opportunities",
-    "contracts": "Contracts",
-    "invoices": "Invoices",
-    "qualifications": "Qualifications",
-}
-
-CRITERIA = (
-    "Money",
-    "Authority",
-    "Need",
-    "Impending Event",
-    "Application",
-    "Competition",
-    "Timeline",
-)
-
-
-def criterion_attr(criterion: str) -> str:
-    """The attribute name of a MANIAC-T criterion: 'Impending Event' -> 'impending_event'."""
-    return criterion.lower().replace(" ", "_")
-
-
+# The default names follow the organisation's own AirTable bases (docs/airtable-schema.md);
+# each comes from the table's declaration in models.py.
+DEFAULT_TABLES: dict[str, str] = dict(DEFAULT_TABLE_NAMES)
 DEFAULT_FIELDS: dict[str, dict[str, str]] = {
-    "opportunities": {
-        "name": "Opportunity Name",
-        "organization": "Organization",
-        "stage": "Stage",
-        "value": "Opportunity Value",
-        "currency": "Currency",
-        "probability_rating": "Probability Success",
-        "expected_close": "Expected Close Date",
-        "target_start": "Target Start Date",
-        "target_end": "Target End Date",
-        "category": "Category",
-        "owner": "Owner",
-        "last_activity": "Last Activity",
-        "lost_reason": "Lost Reason",
-    },
-    "contracts": {
-        "name": "Contract Name",
-        "community": "Community",
-        "opportunity_ids": "Opportunity",
-        "status": "Status",
-        "start_date": "Start Date",
-        "end_date": "End Date",
-        "billing_frequency": "Billing Frequency",
-        "monthly_fee": "Monthly Fee",
-        "amount": "Amount",
-        "currency": "Currency",
-        "css_pct": "CSS %",
-        "service_type": "Service Type",
-        "payment_terms": "Payment Terms",
-        "billing_email": "Billing Email",
-    },
-    "invoices": {
-        "number": "Invoice Number",
-        "invoice_key": "Invoice Key",
-        "contract_ids": "Contract",
-        "period_start": "Period Start",
-        "period_end": "Period End",
-        "issue_date": "Issue Date",
-        "due_date": "Due Date",
-        "amount": "Amount",
-        "currency": "Currency",
-        "status": "Status",
-        "paid_date": "Paid Date",
-        "type": "Type",
-    },
-    "qualifications": {
-        "assessment_key": "Assessment Key",
-        "opportunity_ids": "Opportunity",
-        "assessed_by": "Assessed By",
-        "assessed_on": "Assessed On",
-        **{criterion_attr(c): c for c in CRITERIA},
-        **{f"{criterion_attr(c)}_notes": f"{c} Notes" for c in CRITERIA},
-        "score": "Score",
-        "recommendation": "Recommendation",
-    },
+    table: airtable_names(model) for table, model in SYNCED.items()
 }
 
-STAGES = ("Lead", "Qualified", "Proposal", "Contract Admin", "Closed—won", "Closed—lost")
 DEFAULT_STAGE_PROBABILITY: dict[str, Decimal] = {
-    "Lead": Decimal("0.10"),
-    "Qualified": Decimal("0.25"),
-    "Proposal": Decimal("0.50"),
-    "Contract Admin": Decimal("0.80"),
-    "Closed—won": Decimal("1.00"),
-    "Closed—lost": Decimal("0.00"),
+    Stage.LEAD: Decimal("0.10"),
+    Stage.QUALIFIED: Decimal("0.25"),
+    Stage.PROPOSAL: Decimal("0.50"),
+    Stage.CONTRACT_ADMIN: Decimal("0.80"),
+    Stage.WON: Decimal("1.00"),
+    Stage.LOST: Decimal("0.00"),
 }
 
 

@@ -43,13 +43,20 @@ from typing import Any, cast
 
 from sales_core.airtable import to_json_value
 from sales_core.billing import Month, block_period, prorated_amount
-from sales_core.config import CRITERIA
-from sales_core.models import OPPORTUNITY_STAGES
-from sales_core.qualification import Answer, recommend, score
+from sales_core.models import Contract, Invoice, Opportunity, Qualification
+from sales_core.qualification import CRITERIA, Answer, criterion_attr, recommend, score
+from sales_core.schema import airtable_names
+from sales_core.vocabulary import Stage
 
 TABLE_KEYS = ("opportunities", "contracts", "invoices", "qualifications")
 
-STAGES = OPPORTUNITY_STAGES
+STAGES = tuple(str(s) for s in Stage)
+
+# AirTable's field names, from the tables' declarations (models.py).
+_O = airtable_names(Opportunity)
+_C = airtable_names(Contract)
+_I = airtable_names(Invoice)
+_Q = airtable_names(Qualification)
 
 Record = dict[str, Any]
 Fields = dict[str, Any]
@@ -629,29 +636,29 @@ class _Generator:
         records = []
         for c in self.contracts:
             fields: Fields = {
-                "Contract Name": c.name,
-                "Community": c.community.name,
-                "Status": c.status,
-                "Service Type": c.service_type,
+                _C["name"]: c.name,
+                _C["community"]: c.community.name,
+                _C["status"]: c.status,
+                _C["service_type"]: c.service_type,
             }
             _put(fields, "Start Date", _iso(c.start))
             _put(fields, "End Date", _iso(c.end))
             if not c.omit_frequency:
-                fields["Billing Frequency"] = c.frequency
+                fields[_C["billing_frequency"]] = c.frequency
             if c.fee_error:
-                fields["Monthly Fee"] = {"error": "#ERROR!"}
+                fields[_C["monthly_fee"]] = {"error": "#ERROR!"}
             elif c.fee is not None:
-                fields["Monthly Fee"] = _money(c.fee, c.currency)
+                fields[_C["monthly_fee"]] = _money(c.fee, c.currency)
             if c.amount is not None:
-                fields["Amount"] = _money(c.amount, c.currency)
+                fields[_C["amount"]] = _money(c.amount, c.currency)
             if not c.omit_currency:
-                fields["Currency"] = c.currency
+                fields[_C["currency"]] = c.currency
             if c.css is not None:
-                fields["CSS %"] = float(c.css)
+                fields[_C["css_pct"]] = float(c.css)
             _put(fields, "Payment Terms", c.payment_terms)
-            fields["Billing Email"] = f"{rng.choice(_BILLING_LOCALS)}@{c.community.domain}"
+            fields[_C["billing_email"]] = f"{rng.choice(_BILLING_LOCALS)}@{c.community.domain}"
             if c.opportunity_id is not None:
-                fields["Opportunity"] = [c.opportunity_id]
+                fields[_C["opportunity_ids"]] = [c.opportunity_id]
             created = c.created
             if created is None:  # legacy contract, imported when the base was set up
                 created = self.clamp((c.start or self.today) - timedelta(days=rng.randint(5, 40)))
@@ -696,23 +703,23 @@ class _Generator:
             created = max(close - timedelta(days=rng.randint(20, 150)), self.window_start)
             value = c.amount if c.amount is not None else (c.fee * 12 if c.fee else None)
             fields: Fields = {
-                "Opportunity Name": rng.choice(_SERVICE_NAMES).format(
+                _O["name"]: rng.choice(_SERVICE_NAMES).format(
                     org=c.community.name, year=anchor.year
                 ),
-                "Organization": c.community.name,
-                "Stage": "Closed—won",
-                "Currency": c.currency,
-                "Expected Close Date": close.isoformat(),
-                "Category": "Services",
-                "Owner": self.owner(rng),
-                "Last Activity": min(
+                _O["organization"]: c.community.name,
+                _O["stage"]: "Closed—won",
+                _O["currency"]: c.currency,
+                _O["expected_close"]: close.isoformat(),
+                _O["category"]: "Services",
+                _O["owner"]: self.owner(rng),
+                _O["last_activity"]: min(
                     close + timedelta(days=rng.randint(0, 14)), self.today - timedelta(days=1)
                 ).isoformat(),
             }
             if value is not None:
-                fields["Opportunity Value"] = _money(value, c.currency)
+                fields[_O["value"]] = _money(value, c.currency)
             if rng.random() < 0.8:
-                fields["Probability Success"] = 5
+                fields[_O["probability_rating"]] = 5
             _put(fields, "Target Start Date", _iso(c.start))
             _put(fields, "Target End Date", _iso(c.end))
             record: Record = {
@@ -731,8 +738,8 @@ class _Generator:
         """The one opportunity quoted in CAD."""
         toronto = self.by_name["University of Toronto – Statistical Sciences"]
         record = self._opportunity(rng, toronto, "Proposal", category="Services")
-        record["fields"]["Currency"] = "CAD"
-        record["fields"]["Opportunity Value"] = 42000
+        record["fields"][_O["currency"]] = "CAD"
+        record["fields"][_O["value"]] = 42000
         return record
 
     def _opportunity(
@@ -744,10 +751,10 @@ class _Generator:
                 "Giving" if rng.random() < (0.6 if stage == "Closed—won" else 0.12) else "Services"
             )
         fields: Fields = {
-            "Organization": org.name,
-            "Stage": stage,
-            "Category": category,
-            "Currency": org.currency,
+            _O["organization"]: org.name,
+            _O["stage"]: stage,
+            _O["category"]: category,
+            _O["currency"]: org.currency,
         }
         if stage in ("Closed—won", "Closed—lost"):
             created = self.days_ago(rng, 40, 3 * 365 - 1)
@@ -772,27 +779,27 @@ class _Generator:
             low, high = {"Lead": (1, 2), "Qualified": (2, 3), "Proposal": (2, 4)}.get(stage, (4, 5))
             probability = rng.randint(low, high) if rng.random() < 0.8 else None
         names = _GIVING_NAMES if category == "Giving" else _SERVICE_NAMES
-        fields["Opportunity Name"] = rng.choice(names).format(org=org.name, year=close.year)
-        fields["Expected Close Date"] = close.isoformat()
-        fields["Last Activity"] = last_activity.isoformat()
+        fields[_O["name"]] = rng.choice(names).format(org=org.name, year=close.year)
+        fields[_O["expected_close"]] = close.isoformat()
+        fields[_O["last_activity"]] = last_activity.isoformat()
         _put(fields, "Probability Success", probability)
         if rng.random() < 0.95:  # a few deals have no value yet
             if category == "Giving":
                 value = Decimal(rng.choice(_GIFTS))
             else:
                 value = Decimal(rng.choice(_FEES[org.currency])) * rng.choice((6, 12, 12, 24))
-            fields["Opportunity Value"] = _money(value, org.currency)
+            fields[_O["value"]] = _money(value, org.currency)
         if category == "Services" and not (stage == "Lead" and rng.random() < 0.4):
             target_start = close + timedelta(days=rng.randint(14, 75))
             target_start = target_start.replace(day=1) if rng.random() < 0.6 else target_start
-            fields["Target Start Date"] = target_start.isoformat()
-            fields["Target End Date"] = (
+            fields[_O["target_start"]] = target_start.isoformat()
+            fields[_O["target_end"]] = (
                 _add_months(target_start, rng.choice((12, 12, 24))) - timedelta(days=1)
             ).isoformat()
         if stage == "Closed—lost" and rng.random() < 0.85:
-            fields["Lost Reason"] = rng.choice(_LOST_REASONS)
+            fields[_O["lost_reason"]] = rng.choice(_LOST_REASONS)
         if not (stage == "Lead" and rng.random() < 0.1):  # some leads are not assigned yet
-            fields["Owner"] = self.owner(rng)
+            fields[_O["owner"]] = self.owner(rng)
         return {"id": self.new_id(), "createdTime": self.stamp(rng, created), "fields": fields}
 
     # qualifications
@@ -844,19 +851,21 @@ class _Generator:
                 for c in CRITERIA
             }
             answers["Application"] = "No"
-        owner = opportunity["fields"].get("Owner") or self.owner(rng)
+        owner = opportunity["fields"].get(_O["owner"]) or self.owner(rng)
         fields: Fields = {
-            "Assessment Key": f"{opportunity['id']}/{assessed.isoformat()}/{n}",
-            "Opportunity": [opportunity["id"]],
-            "Assessed By": owner["name"],
-            "Assessed On": assessed.isoformat(),
-            "Score": score(cast("dict[str, Answer]", answers)),
-            "Recommendation": _recommendation(answers),
+            _Q["assessment_key"]: f"{opportunity['id']}/{assessed.isoformat()}/{n}",
+            _Q["opportunity_ids"]: [opportunity["id"]],
+            _Q["assessed_by"]: owner["name"],
+            _Q["assessed_on"]: assessed.isoformat(),
+            _Q["score"]: score(cast("dict[str, Answer]", answers)),
+            _Q["recommendation"]: _recommendation(answers),
         }
         for criterion, answer in answers.items():
-            fields[criterion] = answer
+            fields[_Q[criterion_attr(criterion)]] = answer
             if answer != "Unknown" or rng.random() < 0.5:
-                fields[f"{criterion} Notes"] = rng.choice(_NOTES[criterion][answer])
+                fields[_Q[f"{criterion_attr(criterion)}_notes"]] = rng.choice(
+                    _NOTES[criterion][answer]
+                )
         return {"id": self.new_id(), "createdTime": self.stamp(rng, assessed), "fields": fields}
 
     # invoices
@@ -884,7 +893,7 @@ class _Generator:
         for draft in drafts:  # gapless per issue year, in issue order
             year = draft.issue.year
             next_number[year] = next_number.get(year, 0) + 1
-            draft.fields["Invoice Number"] = f"INV-{year}-{next_number[year]:04d}"
+            draft.fields[_I["number"]] = f"INV-{year}-{next_number[year]:04d}"
             self.invoices.append(
                 {
                     "id": self.new_id(),
@@ -909,12 +918,12 @@ class _Generator:
                 fields = dict(draft.fields)
                 for key in ("Period Start", "Period End", "Issue Date", "Due Date"):
                     fields[key] = _add_months(date.fromisoformat(fields[key]), shift).isoformat()
-                contract = fields["Contract"][0]
-                fields["Invoice Key"] = (
+                contract = fields[_I["contract_ids"]][0]
+                fields[_I["invoice_key"]] = (
                     f"{contract}/{fields['Period Start']}/{fields['Period End']}"
                 )
                 archive.append(
-                    _Invoice(date.fromisoformat(fields["Issue Date"]), draft.sort_key, fields)
+                    _Invoice(date.fromisoformat(fields[_I["issue_date"]]), draft.sort_key, fields)
                 )
         return archive
 
@@ -922,14 +931,14 @@ class _Generator:
         assert c.fee is not None
         due = month + timedelta(days=c.payment_terms or 30)
         fields: Fields = {
-            "Invoice Key": f"{c.record_id}/{period[0].isoformat()}/{period[1].isoformat()}",
-            "Contract": [c.record_id],
-            "Period Start": period[0].isoformat(),
-            "Period End": period[1].isoformat(),
-            "Issue Date": month.isoformat(),
-            "Due Date": due.isoformat(),
-            "Amount": _money(prorated_amount(c.fee, *period, c.currency), c.currency),
-            "Currency": c.currency,
+            _I["invoice_key"]: f"{c.record_id}/{period[0].isoformat()}/{period[1].isoformat()}",
+            _I["contract_ids"]: [c.record_id],
+            _I["period_start"]: period[0].isoformat(),
+            _I["period_end"]: period[1].isoformat(),
+            _I["issue_date"]: month.isoformat(),
+            _I["due_date"]: due.isoformat(),
+            _I["amount"]: _money(prorated_amount(c.fee, *period, c.currency), c.currency),
+            _I["currency"]: c.currency,
         }
         return _Invoice(month, (c.community.name, c.name, c.record_id), fields)
 
@@ -944,13 +953,13 @@ class _Generator:
                     issue,
                     ("", "", ""),
                     {
-                        "Period Start": period_start.isoformat(),
-                        "Period End": _month_end(period_start).isoformat(),
-                        "Issue Date": issue.isoformat(),
-                        "Due Date": (issue + timedelta(days=30)).isoformat(),
-                        "Amount": _money(Decimal(rng.randint(80000, 260000)) / 100, "USD"),
-                        "Currency": "USD",
-                        "Type": "ACCPAY",
+                        _I["period_start"]: period_start.isoformat(),
+                        _I["period_end"]: _month_end(period_start).isoformat(),
+                        _I["issue_date"]: issue.isoformat(),
+                        _I["due_date"]: (issue + timedelta(days=30)).isoformat(),
+                        _I["amount"]: _money(Decimal(rng.randint(80000, 260000)) / 100, "USD"),
+                        _I["currency"]: "USD",
+                        _I["type"]: "ACCPAY",
                     },
                 )
             )
@@ -962,15 +971,17 @@ class _Generator:
                 issue,
                 ("Pacific Northwest Data Science Collective", "", gone),
                 {
-                    "Invoice Key": f"{gone}/{issue.isoformat()}/{_month_end(issue).isoformat()}",
-                    "Contract": [gone],
-                    "Period Start": issue.isoformat(),
-                    "Period End": _month_end(issue).isoformat(),
-                    "Issue Date": issue.isoformat(),
-                    "Due Date": (issue + timedelta(days=30)).isoformat(),
-                    "Amount": 1500,
-                    "Currency": "USD",
-                    "Type": "ACCREC",
+                    _I[
+                        "invoice_key"
+                    ]: f"{gone}/{issue.isoformat()}/{_month_end(issue).isoformat()}",
+                    _I["contract_ids"]: [gone],
+                    _I["period_start"]: issue.isoformat(),
+                    _I["period_end"]: _month_end(issue).isoformat(),
+                    _I["issue_date"]: issue.isoformat(),
+                    _I["due_date"]: (issue + timedelta(days=30)).isoformat(),
+                    _I["amount"]: 1500,
+                    _I["currency"]: "USD",
+                    _I["type"]: "ACCREC",
                 },
             )
         )
@@ -989,20 +1000,20 @@ class _Generator:
         for i, draft in enumerate(drafts):
             fields = draft.fields
             if "Type" not in fields and rng.random() < 0.88:
-                fields["Type"] = "ACCREC"  # else left out: missing means ACCREC
+                fields[_I["type"]] = "ACCREC"  # else left out: missing means ACCREC
             if i in void:
-                fields["Status"] = "Void"  # the month was waived; its number stays used
+                fields[_I["status"]] = "Void"  # the month was waived; its number stays used
                 continue
-            due = date.fromisoformat(fields["Due Date"])
+            due = date.fromisoformat(fields[_I["due_date"]])
             paid = due + timedelta(days=rng.randint(-20, 40))
             paid = max(paid, draft.issue + timedelta(days=3))
             if draft.sort_key[0] in slow and draft.issue >= slow_since:
-                fields["Status"] = "Authorized"  # overdue: a slow payer
+                fields[_I["status"]] = "Authorized"  # overdue: a slow payer
             elif paid < self.today:
-                fields["Status"] = "Paid"
-                fields["Paid Date"] = paid.isoformat()
+                fields[_I["status"]] = "Paid"
+                fields[_I["paid_date"]] = paid.isoformat()
             else:
-                fields["Status"] = "Authorized"
+                fields[_I["status"]] = "Authorized"
 
     # breakage
 
@@ -1011,26 +1022,26 @@ class _Generator:
         # BROKEN 1, 2 and 6 are made with the contracts and invoices (_pinned_contracts,
         # _extra_invoices); the two contracts were never invoiced (no start, no usable fee).
         rng = self._rng("broken")
-        assessed = {q["fields"]["Opportunity"][0] for q in self.qualifications}
+        assessed = {q["fields"][_Q["opportunity_ids"]][0] for q in self.qualifications}
 
         def pick(stage: str) -> Record:
             return rng.choice(
                 [
                     o
                     for o in self.opportunities
-                    if o["fields"]["Stage"] == stage
-                    and o["fields"].get("Currency") != "CAD"
-                    and "Opportunity Value" in o["fields"]
+                    if o["fields"][_O["stage"]] == stage
+                    and o["fields"].get(_O["currency"]) != "CAD"
+                    and _O["value"] in o["fields"]
                     and o["id"] not in assessed
                 ]
             )
 
         # BROKEN 3: the value arrives as a formula special value
-        pick("Proposal")["fields"]["Opportunity Value"] = {"specialValue": "NaN"}
+        pick("Proposal")["fields"][_O["value"]] = {"specialValue": "NaN"}
         # BROKEN 4: a select option nobody told us about
-        pick("Qualified")["fields"]["Stage"] = "On hold"
+        pick("Qualified")["fields"][_O["stage"]] = "On hold"
         # BROKEN 5: the primary field left empty (the key is absent)
-        del pick("Lead")["fields"]["Opportunity Name"]
+        del pick("Lead")["fields"][_O["name"]]
 
     def records(self) -> dict[str, list[Record]]:
         contracts = self.contract_records()

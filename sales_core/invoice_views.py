@@ -11,10 +11,9 @@ from datetime import date
 
 import pandas as pd
 
-from sales_core import ledger
+from sales_core import ledger, money
 from sales_core.billing import Month, Plan
 from sales_core.config import Settings
-from sales_core.pdf import format_amount
 
 PLAN_COLUMNS = ["Contract", "Amount", "Currency", "Period", "Days", "Proration", "Community", "Due"]
 
@@ -28,7 +27,7 @@ def plan_frame(plan: Plan) -> pd.DataFrame:
         [
             {
                 "Contract": d.contract_name,
-                "Amount": format_amount(d.amount, d.currency),
+                "Amount": money.grouped(d.amount, d.currency),
                 "Currency": d.currency,
                 "Period": f"{d.period_start} – {d.period_end}",
                 "Days": d.days,
@@ -58,7 +57,7 @@ def skipped_frame(plan: Plan) -> pd.DataFrame:
 
 def totals(plan: Plan) -> dict[str, str]:
     """Currency -> the run's total, formatted; never summed across currencies."""
-    return {currency: format_amount(total, currency) for currency, total in plan.totals.items()}
+    return {currency: money.grouped(total, currency) for currency, total in plan.totals.items()}
 
 
 def ledger_frame(settings: Settings, statuses: list[str] | None, month: str | None) -> pd.DataFrame:
@@ -67,7 +66,7 @@ def ledger_frame(settings: Settings, statuses: list[str] | None, month: str | No
     if frame.empty:
         return frame
     frame["amount"] = [
-        format_amount(amount, currency)
+        money.grouped(amount, currency)
         for amount, currency in zip(frame["amount"], frame["currency"], strict=True)
     ]
     return frame

@@ -14,13 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from sales_core import pdf, store
+from sales_core import money, pdf, schema, store
 from sales_core.access import Actor, require
 from sales_core.billing import (
     InvoiceDraft,
@@ -34,17 +33,13 @@ from sales_core.billing import (
 from sales_core.config import Settings
 from sales_core.errors import SalesError
 from sales_core.ledger import audit, seller, write_lock
-from sales_core.models import CURRENCY_MINOR_UNITS, Contract
+from sales_core.models import Contract
 
 Progress = Callable[[str, float], None]
 
 
 # Fields of a contract read for planning; the same names as the model's.
-_CONTRACT_COLUMNS = (
-    "id, name, community, opportunity_ids, status, start_date, end_date, billing_frequency, "
-    "monthly_fee, amount, currency, css_pct, service_type, payment_terms, billing_email, "
-    "created_time"
-)
+_CONTRACT_COLUMNS = ", ".join(c.attr for c in schema.columns(Contract))
 
 # Only invoices that end on or after the month's first day can overlap a period beginning in
 # the month, and only contracts still covering some day of it can bill: the rest are not read.
@@ -55,7 +50,7 @@ WHERE period_end >= $first
 UNION ALL
 SELECT unnest(contract_ids) AS contract_id, period_start, period_end, status, number, invoice_key
 FROM invoices
-WHERE coalesce(type, 'ACCREC') <> 'ACCPAY'
+WHERE coalesce(type, $receivable) <> $payable
   AND period_end >= $first
   AND (invoice_key IS NULL OR invoice_key NOT IN (SELECT invoice_key FROM generated_invoices))
 """
@@ -123,7 +118,7 @@ def plan_json(plan: Plan, *, numbered: bool = False) -> dict[str, Any]:
             "community": draft.community,
             "period_start": draft.period_start.isoformat(),
             "period_end": draft.period_end.isoformat(),
-            "amount": money_text(draft.amount, draft.currency),
+            "amount": money.plain(draft.amount, draft.currency),
             "currency": draft.currency,
             "due_date": draft.due_date.isoformat(),
             "description": draft.description,
@@ -143,26 +138,20 @@ def plan_json(plan: Plan, *, numbered: bool = False) -> dict[str, Any]:
     }
 
 
-def money_text(amount: Decimal, currency: str) -> str:
-    """An amount as a plain decimal string in the currency's minor unit: '1387.10', '66666'."""
-    places = CURRENCY_MINOR_UNITS.get(currency, 2)
-    return f"{amount:.{places}f}"
-
-
 def _contracts(con: store.Connection, month: Month) -> list[Contract]:
     rows = store.query(
         con,
         f"SELECT {_CONTRACT_COLUMNS} FROM contracts "
-        "WHERE coalesce(status, '') NOT IN ('Draft', 'Cancelled') "
-        "AND (end_date IS NULL OR end_date >= ?) ORDER BY id",
-        [month.first],
+        "WHERE NOT list_contains($not_billed_contracts, coalesce(status, '')) "
+        "AND (end_date IS NULL OR end_date >= $first) ORDER BY id",
+        {"first": month.first},
     )
     # Rows of the store were validated when they were synced.
     return [Contract.model_construct(**row) for row in rows]
 
 
 def _known(con: store.Connection, month: Month) -> list[KnownInvoice]:
-    rows = con.execute(_KNOWN_SQL, {"first": month.first}).fetchall()
+    rows = store.execute(con, _KNOWN_SQL, {"first": month.first}).fetchall()
     return [KnownInvoice(*row) for row in rows if row[0] is not None]
 
 
@@ -229,7 +218,8 @@ def _insert(con: store.Connection, drafts: list[InvoiceDraft], month: Month, act
     ]
     new_invoices = pa.Table.from_pylist(rows, schema=_INSERT_SCHEMA)
     with store.registered(con, new_invoices=new_invoices):
-        con.execute(
+        store.execute(
+            con,
             """
             INSERT INTO generated_invoices (
                 invoice_key, number, contract_id, contract_name, community, billing_email,
@@ -239,7 +229,7 @@ def _insert(con: store.Connection, drafts: list[InvoiceDraft], month: Month, act
             SELECT invoice_key, number, contract_id, contract_name, community, billing_email,
                    period_start, period_end, days, amount, currency, issue_date, due_date,
                    payment_terms, proration, description, run_month, created_by,
-                   'Draft', $now, $now, 'pending', 0
+                   $draft, $now, $now, $pending, 0
             FROM new_invoices
             """,
             {"now": store.utcnow()},

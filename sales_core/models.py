@@ -1,62 +1,56 @@
-"""Domain models: what one AirTable record means once it has been checked.
+"""The synced tables, declared once: each field is a column of the store and a field of AirTable.
+
+A field's `Col(...)` (schema.py) gives its default AirTable name and how it is read; the sync's
+readers, the default field mapping, the store's columns, the Arrow schema and the demo
+generator's field names all come from here. Adding an optional field is one line here plus one
+migration (migrations.py) that adds the column.
 
 Money is `Decimal` from the JSON number (through `str`) onwards; no float touches an amount.
-Parsing raw AirTable records into these models lives in `records.py`.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Severity = Literal["rejected", "warning"]
-
-# ISO 4217 minor units for the currencies we expect; anything else is "unknown currency".
-CURRENCY_MINOR_UNITS: dict[str, int] = {
-    "USD": 2,
-    "EUR": 2,
-    "GBP": 2,
-    "CAD": 2,
-    "AUD": 2,
-    "NZD": 2,
-    "CHF": 2,
-    "SEK": 2,
-    "NOK": 2,
-    "DKK": 2,
-    "INR": 2,
-    "BRL": 2,
-    "MXN": 2,
-    "ZAR": 2,
-    "JPY": 0,
-    "KRW": 0,
-}
-
-OPPORTUNITY_STAGES = (
-    "Lead",
-    "Qualified",
-    "Proposal",
-    "Contract Admin",
-    "Closed—won",
-    "Closed—lost",
+from sales_core.qualification import CRITERIA, criterion_attr
+from sales_core.schema import (
+    COLLABORATOR,
+    CREATED,
+    CURRENCY,
+    DATE,
+    FRACTION,
+    ID,
+    INT,
+    LINKS,
+    MONEY,
+    RATING,
+    TEXT,
+    Col,
+    select,
 )
-CONTRACT_STATUSES = ("Draft", "Active", "Ended", "Cancelled")
-BILLING_FREQUENCIES = ("Monthly", "Quarterly", "Annual", "Upfront")
-INVOICE_STATUSES = ("Draft", "Authorized", "Paid", "Void")
-INVOICE_TYPES = ("ACCREC", "ACCPAY")
-ANSWERS = ("Confirmed", "Partial", "Unknown", "No")
-RECOMMENDATIONS = ("Pursue", "Gather information", "Decline")
-CATEGORIES = ("Services", "Giving")
-SERVICE_TYPES = ("Hub service", "Core support", "Development")
+from sales_core.vocabulary import (
+    Answer,
+    BillingFrequency,
+    Category,
+    ContractStatus,
+    InvoiceStatus,
+    InvoiceType,
+    Recommendation,
+    ServiceType,
+    Stage,
+)
+
+Severity = Literal["rejected", "warning"]
 
 
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str
-    created_time: datetime | None = None
+    id: Annotated[str, ID]
 
 
 class Problem(BaseModel):
@@ -75,69 +69,130 @@ class Problem(BaseModel):
 class Opportunity(_Record):
     """A deal in the sales pipeline."""
 
-    name: str
-    organization: str | None = None
-    stage: str | None = None
-    value: Decimal | None = None
-    currency: str = "USD"
-    probability_rating: int | None = Field(default=None, ge=1, le=5)
-    expected_close: date | None = None
-    target_start: date | None = None
-    target_end: date | None = None
-    category: str | None = None
-    owner_name: str | None = None
-    owner_email: str | None = None
-    last_activity: date | None = None
-    lost_reason: str | None = None
+    name: Annotated[str, Col("Opportunity Name", TEXT, required=True)]
+    organization: Annotated[str | None, Col("Organization", TEXT)] = None
+    stage: Annotated[str | None, Col("Stage", select(Stage))] = None
+    value: Annotated[Decimal | None, Col("Opportunity Value", MONEY, minor_unit=True)] = None
+    currency: Annotated[str, Col("Currency", CURRENCY)] = "USD"
+    probability_rating: Annotated[
+        int | None, Col("Probability Success", RATING, drop_on_error=True), Field(ge=1, le=5)
+    ] = None
+    expected_close: Annotated[date | None, Col("Expected Close Date", DATE)] = None
+    target_start: Annotated[date | None, Col("Target Start Date", DATE)] = None
+    target_end: Annotated[date | None, Col("Target End Date", DATE)] = None
+    category: Annotated[str | None, Col("Category", select(Category))] = None
+    owner_name: Annotated[str | None, Col("Owner", COLLABORATOR, key="owner", part=0)] = None
+    owner_email: Annotated[str | None, Col("Owner", COLLABORATOR, key="owner", part=1)] = None
+    last_activity: Annotated[date | None, Col("Last Activity", DATE)] = None
+    lost_reason: Annotated[str | None, Col("Lost Reason", TEXT)] = None
+    created_time: Annotated[datetime | None, CREATED] = None
 
 
 class Contract(_Record):
     """A signed agreement with a community: what is billed, how often, in which currency."""
 
-    name: str
-    community: str | None = None
-    opportunity_ids: tuple[str, ...] = ()
-    status: str | None = None
-    start_date: date | None = None
-    end_date: date | None = None
-    billing_frequency: str = "Monthly"
-    monthly_fee: Decimal | None = None
-    amount: Decimal | None = None
-    currency: str = "USD"
-    css_pct: Decimal | None = None
-    service_type: str | None = None
-    payment_terms: int = 30
-    billing_email: str | None = None
+    name: Annotated[str, Col("Contract Name", TEXT, required=True)]
+    community: Annotated[str | None, Col("Community", TEXT)] = None
+    opportunity_ids: Annotated[tuple[str, ...], Col("Opportunity", LINKS)] = ()
+    status: Annotated[str | None, Col("Status", select(ContractStatus))] = None
+    start_date: Annotated[date | None, Col("Start Date", DATE, needed_for="billing")] = None
+    end_date: Annotated[date | None, Col("End Date", DATE)] = None
+    billing_frequency: Annotated[str, Col("Billing Frequency", select(BillingFrequency))] = (
+        BillingFrequency.MONTHLY
+    )
+    # An unreadable fee loads as no fee: the invoice run then lists the contract as skipped
+    # with the reason, rather than the contract vanishing from the run.
+    monthly_fee: Annotated[
+        Decimal | None, Col("Monthly Fee", MONEY, drop_on_error=True, minor_unit=True)
+    ] = None
+    amount: Annotated[Decimal | None, Col("Amount", MONEY, minor_unit=True)] = None
+    currency: Annotated[str, Col("Currency", CURRENCY)] = "USD"
+    css_pct: Annotated[Decimal | None, Col("CSS %", FRACTION)] = None
+    service_type: Annotated[str | None, Col("Service Type", select(ServiceType))] = None
+    payment_terms: Annotated[int, Col("Payment Terms", INT)] = 30
+    billing_email: Annotated[str | None, Col("Billing Email", TEXT)] = None
+    created_time: Annotated[datetime | None, CREATED] = None
 
 
+# An invoice is never rejected for one bad field: its number, key and period must stay known,
+# or the invoice run could reuse its number or bill its period again. The field is dropped
+# with a warning instead.
 class Invoice(_Record):
     """An invoice as AirTable knows it (sent by the fiscal sponsor or pushed by us)."""
 
-    number: str | None = None
-    invoice_key: str | None = None
-    contract_ids: tuple[str, ...] = ()
-    period_start: date | None = None
-    period_end: date | None = None
-    issue_date: date | None = None
-    due_date: date | None = None
-    amount: Decimal | None = None
-    currency: str = "USD"
-    status: str | None = None
-    paid_date: date | None = None
-    type: str = "ACCREC"
+    number: Annotated[str | None, Col("Invoice Number", TEXT, drop_on_error=True)] = None
+    invoice_key: Annotated[str | None, Col("Invoice Key", TEXT, drop_on_error=True)] = None
+    contract_ids: Annotated[tuple[str, ...], Col("Contract", LINKS, drop_on_error=True)] = ()
+    contract_id: Annotated[str | None, Col(None, TEXT, first_of="contract_ids")] = None
+    period_start: Annotated[date | None, Col("Period Start", DATE, drop_on_error=True)] = None
+    period_end: Annotated[date | None, Col("Period End", DATE, drop_on_error=True)] = None
+    issue_date: Annotated[date | None, Col("Issue Date", DATE, drop_on_error=True)] = None
+    due_date: Annotated[date | None, Col("Due Date", DATE, drop_on_error=True)] = None
+    amount: Annotated[Decimal | None, Col("Amount", MONEY, drop_on_error=True, minor_unit=True)] = (
+        None
+    )
+    currency: Annotated[str, Col("Currency", CURRENCY, drop_on_error=True)] = "USD"
+    status: Annotated[str | None, Col("Status", select(InvoiceStatus), drop_on_error=True)] = None
+    paid_date: Annotated[date | None, Col("Paid Date", DATE, drop_on_error=True)] = None
+    type: Annotated[str, Col("Type", select(InvoiceType), drop_on_error=True)] = (
+        InvoiceType.RECEIVABLE
+    )
+    created_time: Annotated[datetime | None, CREATED] = None
+
+
+_ANSWER = select(Answer)
 
 
 class Qualification(_Record):
-    """A MANIAC-T assessment as stored in AirTable; answers and notes keyed by criterion."""
+    """A MANIAC-T assessment as stored in AirTable: one answer and one note per criterion."""
 
-    assessment_key: str
-    opportunity_ids: tuple[str, ...] = ()
-    assessed_by: str | None = None
-    assessed_on: date | None = None
-    answers: dict[str, str] = Field(default_factory=dict)
-    notes: dict[str, str] = Field(default_factory=dict)
-    score: int | None = None
-    recommendation: str | None = None
+    assessment_key: Annotated[str, Col("Assessment Key", TEXT, required=True)]
+    opportunity_ids: Annotated[tuple[str, ...], Col("Opportunity", LINKS)] = ()
+    opportunity_id: Annotated[str | None, Col(None, TEXT, first_of="opportunity_ids")] = None
+    assessed_by: Annotated[str | None, Col("Assessed By", TEXT)] = None
+    assessed_on: Annotated[date | None, Col("Assessed On", DATE)] = None
+    money: Annotated[str | None, Col("Money", _ANSWER)] = None
+    authority: Annotated[str | None, Col("Authority", _ANSWER)] = None
+    need: Annotated[str | None, Col("Need", _ANSWER)] = None
+    impending_event: Annotated[str | None, Col("Impending Event", _ANSWER)] = None
+    application: Annotated[str | None, Col("Application", _ANSWER)] = None
+    competition: Annotated[str | None, Col("Competition", _ANSWER)] = None
+    timeline: Annotated[str | None, Col("Timeline", _ANSWER)] = None
+    money_notes: Annotated[str | None, Col("Money Notes", TEXT)] = None
+    authority_notes: Annotated[str | None, Col("Authority Notes", TEXT)] = None
+    need_notes: Annotated[str | None, Col("Need Notes", TEXT)] = None
+    impending_event_notes: Annotated[str | None, Col("Impending Event Notes", TEXT)] = None
+    application_notes: Annotated[str | None, Col("Application Notes", TEXT)] = None
+    competition_notes: Annotated[str | None, Col("Competition Notes", TEXT)] = None
+    timeline_notes: Annotated[str | None, Col("Timeline Notes", TEXT)] = None
+    score: Annotated[int | None, Col("Score", INT, drop_on_error=True)] = None
+    recommendation: Annotated[str | None, Col("Recommendation", select(Recommendation))] = None
+    created_time: Annotated[datetime | None, CREATED] = None
+
+    @property
+    def answers(self) -> dict[str, str]:
+        """Answer per criterion, for the criteria answered."""
+        found = {c: getattr(self, criterion_attr(c)) for c in CRITERIA}
+        return {c: a for c, a in found.items() if a is not None}
+
+    @property
+    def notes(self) -> dict[str, str]:
+        found = {c: getattr(self, f"{criterion_attr(c)}_notes") for c in CRITERIA}
+        return {c: n for c, n in found.items() if n is not None}
 
 
 Entity = Opportunity | Contract | Invoice | Qualification
+
+# The synced tables: the store's table name -> its declaration, and AirTable's default name.
+SYNCED: dict[str, type[Opportunity] | type[Contract] | type[Invoice] | type[Qualification]] = {
+    "opportunities": Opportunity,
+    "contracts": Contract,
+    "invoices": Invoice,
+    "qualifications": Qualification,
+}
+DEFAULT_TABLE_NAMES: dict[str, str] = {
+    "opportunities": "Opportunities",
+    "contracts": "Contracts",
+    "invoices": "Invoices",
+    "qualifications": "Qualifications",
+}

@@ -25,8 +25,8 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from sales_core import money
 from sales_core.fonts import FALLBACK, INVOICE_CODEPOINTS, REGULAR
-from sales_core.models import CURRENCY_MINOR_UNITS
 
 _COVERED = frozenset(INVOICE_CODEPOINTS) | {0x0A, 0x0D}
 DATA_FONT = "DejaVu"
@@ -61,12 +61,6 @@ class InvoiceDocument:
     amount: Decimal
     currency: str
     status: str = "Draft"
-
-
-def format_amount(amount: Decimal, currency: str) -> str:
-    """'1,387.10' (or '66,666' for JPY): the currency's minor unit, thousands separated."""
-    places = CURRENCY_MINOR_UNITS.get(currency, 2)
-    return f"{amount:,.{places}f}"
 
 
 def _texts(doc: InvoiceDocument, seller: Seller) -> tuple[str, ...]:
@@ -213,7 +207,7 @@ def render_invoice(doc: InvoiceDocument, seller: Seller) -> bytes:
     period_bottom = pdf.get_y()
     pdf.set_xy(left + widths[0] + widths[1], line_top)
     pdf.cell(widths[2], 5, str(doc.days), align="R")
-    pdf.cell(widths[3], 5, format_amount(doc.amount, doc.currency), align="R")
+    pdf.cell(widths[3], 5, money.grouped(doc.amount, doc.currency), align="R")
     pdf.set_y(max(description_bottom, period_bottom) + 3)
     pdf.set_draw_color(180, 180, 180)
     pdf.line(left, pdf.get_y(), left + width, pdf.get_y())
@@ -225,7 +219,7 @@ def render_invoice(doc: InvoiceDocument, seller: Seller) -> bytes:
     pdf.cell(
         width * 0.3,
         8,
-        f"{doc.currency} {format_amount(doc.amount, doc.currency)}",
+        f"{doc.currency} {money.grouped(doc.amount, doc.currency)}",
         align="R",
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,

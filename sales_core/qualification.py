@@ -24,13 +24,31 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
-from sales_core.config import CRITERIA
+from sales_core import vocabulary
 from sales_core.errors import SalesError
-from sales_core.models import ANSWERS, RECOMMENDATIONS
+
+# The seven criteria, in the order the checklist asks them (docs/maniac-t.md).
+CRITERIA = (
+    "Money",
+    "Authority",
+    "Need",
+    "Impending Event",
+    "Application",
+    "Competition",
+    "Timeline",
+)
+
+
+def criterion_attr(criterion: str) -> str:
+    """The column of a criterion's answer: 'Impending Event' -> 'impending_event'."""
+    return criterion.lower().replace(" ", "_")
+
 
 Answer = Literal["Confirmed", "Partial", "Unknown", "No"]
 Recommendation = Literal["Pursue", "Gather information", "Decline"]
-assert get_args(Answer) == ANSWERS and get_args(Recommendation) == RECOMMENDATIONS
+# Literal types for the type checker; the words themselves are vocabulary's.
+assert get_args(Answer) == tuple(vocabulary.Answer)
+assert get_args(Recommendation) == tuple(vocabulary.Recommendation)
 
 POINTS: dict[Answer, int] = {"Confirmed": 2, "Partial": 1, "Unknown": 0, "No": 0}
 MAX_SCORE = 2 * len(CRITERIA)

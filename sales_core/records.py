@@ -14,281 +14,18 @@ how each case is treated:
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from sales_core.config import CRITERIA, FieldMapping, criterion_attr
-from sales_core.errors import SalesError
-from sales_core.models import (
-    ANSWERS,
-    BILLING_FREQUENCIES,
-    CATEGORIES,
-    CONTRACT_STATUSES,
-    CURRENCY_MINOR_UNITS,
-    INVOICE_STATUSES,
-    INVOICE_TYPES,
-    OPPORTUNITY_STAGES,
-    RECOMMENDATIONS,
-    SERVICE_TYPES,
-    Contract,
-    Entity,
-    Invoice,
-    Opportunity,
-    Problem,
-    Qualification,
-)
-
-MONEY_LIMIT = Decimal("1e16")  # DECIMAL(18, 2) holds 16 digits before the point
-CENT = Decimal("0.01")
-
-
-class FieldProblem(SalesError, ValueError):
-    """A value that cannot be read; the message says why."""
-
-
-def raw_text(value: object) -> str:
-    """A short printable form of a raw JSON value, for the quarantine table."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 500 else text[:497] + "..."
-
-
-def _error_object(value: object) -> str | None:
-    if isinstance(value, dict):
-        if "error" in value:
-            return f"formula error {value['error']}"
-        if "specialValue" in value:
-            return f"formula value {value['specialValue']}"
-    return None
-
-
-def as_text(value: object) -> str:
-    """Text fields; lookups can send a list of strings, which we join."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        raise FieldProblem("expected text, got a checkbox value")
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return ", ".join(value)
-    raise FieldProblem("expected text")
-
-
-def as_decimal(value: object) -> Decimal:
-    """A JSON number as an exact Decimal (through its shortest text), rounded to cents."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise FieldProblem("expected a number")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise FieldProblem("expected a finite number")
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise FieldProblem("expected a number") from None
-    if abs(number) >= MONEY_LIMIT:
-        raise FieldProblem("number too large")
-    return number
-
-
-def as_money(value: object) -> Decimal:
-    """Money: an exact Decimal with two decimals (DuckDB stores DECIMAL(18, 2))."""
-    return as_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def as_fraction(value: object) -> Decimal:
-    """A percent field: AirTable sends 0.15 for 15 %."""
-    number = as_decimal(value)
-    if not Decimal(0) <= number <= Decimal(1):
-        raise FieldProblem("expected a fraction between 0 and 1 (a percent field)")
-    return number.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
-
-
-def as_int(value: object) -> int:
-    """A whole number; a float with no fraction is accepted."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise FieldProblem("expected a whole number")
-    if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
-        raise FieldProblem("expected a whole number")
-    return int(value)
-
-
-def as_rating(value: object) -> int:
-    """A rating field (1-5 stars)."""
-    number = as_int(value)
-    if not 1 <= number <= 5:
-        raise FieldProblem("expected a rating from 1 to 5")
-    return number
-
-
-def as_date(value: object) -> date:
-    """A date field (`YYYY-MM-DD`); a date-time field's ISO text gives its date."""
-    if not isinstance(value, str):
-        raise FieldProblem("expected a date")
-    try:
-        if len(value) == 10:
-            return date.fromisoformat(value)
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
-    except ValueError:
-        raise FieldProblem("not a valid date (expected YYYY-MM-DD)") from None
-
-
-def as_links(value: object) -> tuple[str, ...]:
-    """A link field: a list of record ids."""
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise FieldProblem("expected a list of linked record ids")
-    return tuple(value)
-
-
-def as_collaborator(value: object) -> tuple[str | None, str | None]:
-    """A collaborator object -> (name, email); a multiple-collaborator list gives its first."""
-    if isinstance(value, list):
-        if not value:
-            return None, None
-        value = value[0]
-    if isinstance(value, str):
-        return value, None
-    if isinstance(value, dict):
-        name = value.get("name")
-        email = value.get("email")
-        return (
-            name if isinstance(name, str) else None,
-            email if isinstance(email, str) else None,
-        )
-    raise FieldProblem("expected a collaborator")
-
-
-@dataclass(frozen=True)
-class Select:
-    """A single select with the options we know; other values are kept and warned about."""
-
-    options: tuple[str, ...]
-
-    def __call__(self, value: object) -> str:
-        if isinstance(value, list) and len(value) == 1:
-            value = value[0]
-        if not isinstance(value, str):
-            raise FieldProblem("expected a single select option")
-        return value
-
-
-Parser = Callable[[object], Any]
-
-CURRENCY = Select(tuple(CURRENCY_MINOR_UNITS))
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """How one field of one table is read."""
-
-    attr: str
-    parse: Parser
-    required: bool = False  # missing -> rejected
-    needed_for: str | None = None  # missing -> warning that names what cannot be done
-    drop_on_error: bool = False  # unreadable -> warning, value dropped (not rejected)
-
-
-OPPORTUNITY_FIELDS = (
-    FieldSpec("name", as_text, required=True),
-    FieldSpec("organization", as_text),
-    FieldSpec("stage", Select(OPPORTUNITY_STAGES)),
-    FieldSpec("value", as_money),
-    FieldSpec("currency", CURRENCY),
-    FieldSpec("probability_rating", as_rating, drop_on_error=True),
-    FieldSpec("expected_close", as_date),
-    FieldSpec("target_start", as_date),
-    FieldSpec("target_end", as_date),
-    FieldSpec("category", Select(CATEGORIES)),
-    FieldSpec("owner", as_collaborator),
-    FieldSpec("last_activity", as_date),
-    FieldSpec("lost_reason", as_text),
-)
-
-CONTRACT_FIELDS = (
-    FieldSpec("name", as_text, required=True),
-    FieldSpec("community", as_text),
-    FieldSpec("opportunity_ids", as_links),
-    FieldSpec("status", Select(CONTRACT_STATUSES)),
-    FieldSpec("start_date", as_date, needed_for="billing"),
-    FieldSpec("end_date", as_date),
-    FieldSpec("billing_frequency", Select(BILLING_FREQUENCIES)),
-    # An unreadable fee loads as no fee: the invoice run then lists the contract as skipped
-    # with the reason, rather than the contract vanishing from the run.
-    FieldSpec("monthly_fee", as_money, drop_on_error=True),
-    FieldSpec("amount", as_money),
-    FieldSpec("currency", CURRENCY),
-    FieldSpec("css_pct", as_fraction),
-    FieldSpec("service_type", Select(SERVICE_TYPES)),
-    FieldSpec("payment_terms", as_int),
-    FieldSpec("billing_email", as_text),
-)
-
-# An invoice is never rejected for one bad field: its number, key and period must stay known,
-# or the invoice run could reuse its number or bill its period again. The field is dropped
-# with a warning instead.
-INVOICE_FIELDS = (
-    FieldSpec("number", as_text, drop_on_error=True),
-    FieldSpec("invoice_key", as_text, drop_on_error=True),
-    FieldSpec("contract_ids", as_links, drop_on_error=True),
-    FieldSpec("period_start", as_date, drop_on_error=True),
-    FieldSpec("period_end", as_date, drop_on_error=True),
-    FieldSpec("issue_date", as_date, drop_on_error=True),
-    FieldSpec("due_date", as_date, drop_on_error=True),
-    FieldSpec("amount", as_money, drop_on_error=True),
-    FieldSpec("currency", CURRENCY, drop_on_error=True),
-    FieldSpec("status", Select(INVOICE_STATUSES), drop_on_error=True),
-    FieldSpec("paid_date", as_date, drop_on_error=True),
-    FieldSpec("type", Select(INVOICE_TYPES), drop_on_error=True),
-)
-
-QUALIFICATION_FIELDS = (
-    FieldSpec("assessment_key", as_text, required=True),
-    FieldSpec("opportunity_ids", as_links),
-    FieldSpec("assessed_by", as_text),
-    FieldSpec("assessed_on", as_date),
-    *(FieldSpec(criterion_attr(c), Select(ANSWERS)) for c in CRITERIA),
-    *(FieldSpec(f"{criterion_attr(c)}_notes", as_text) for c in CRITERIA),
-    FieldSpec("score", as_int, drop_on_error=True),
-    FieldSpec("recommendation", Select(RECOMMENDATIONS)),
-)
-
-TABLE_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
-    "opportunities": OPPORTUNITY_FIELDS,
-    "contracts": CONTRACT_FIELDS,
-    "invoices": INVOICE_FIELDS,
-    "qualifications": QUALIFICATION_FIELDS,
-}
-
-
-def _opportunity(values: dict[str, Any]) -> Opportunity:
-    return Opportunity(**values)
-
-
-def _qualification(values: dict[str, Any]) -> Qualification:
-    answers: dict[str, str] = {}
-    notes: dict[str, str] = {}
-    for criterion in CRITERIA:
-        attr = criterion_attr(criterion)
-        if (answer := values.pop(attr, None)) is not None:
-            answers[criterion] = answer
-        if (note := values.pop(f"{attr}_notes", None)) is not None:
-            notes[criterion] = note
-    return Qualification(answers=answers, notes=notes, **values)
-
-
-BUILDERS: dict[str, Callable[[dict[str, Any]], Entity]] = {
-    "opportunities": _opportunity,
-    "contracts": lambda values: Contract(**values),
-    "invoices": lambda values: Invoice(**values),
-    "qualifications": _qualification,
-}
+from sales_core import money
+from sales_core.config import FieldMapping
+from sales_core.models import SYNCED, Entity, Problem
+from sales_core.parsers import FieldProblem, Parser, Select, error_object, raw_text
+from sales_core.schema import Col, columns
 
 
 def _created_time(raw: object) -> datetime | None:
@@ -302,28 +39,57 @@ def _created_time(raw: object) -> datetime | None:
 
 @dataclass(frozen=True)
 class CompiledField:
-    """A FieldSpec with its AirTable name resolved once per sync, not once per record."""
+    """One AirTable field of a table, its name resolved once per sync, not once per record.
 
-    spec: FieldSpec
+    `targets` are the attributes it fills: (attribute, part of the reader's tuple or None).
+    """
+
+    col: Col
     name: str
+    parse: Parser
+    targets: tuple[tuple[str, int | None], ...]
     options: tuple[str, ...] | None  # the known options of a single select
 
 
-def compile_fields(table_key: str, mapping: FieldMapping) -> tuple[CompiledField, ...]:
-    """The fields of one table as this base names them, ready for `parse_values`."""
+@dataclass(frozen=True)
+class Compiled:
+    """A table's fields ready for `parse_values`, and what is derived after reading them."""
+
+    fields: tuple[CompiledField, ...]
+    first_of: tuple[tuple[str, str], ...]  # (attribute, link attribute it is the first of)
+    minor_unit: tuple[str, ...]  # money attributes rounded to the record's currency
+
+
+def compile_fields(table_key: str, mapping: FieldMapping) -> Compiled:
+    """The fields of one table as this base names them, from the table's declaration."""
     names = mapping.fields[table_key]
-    return tuple(
-        CompiledField(
-            spec=spec,
-            name=names[spec.attr],
-            options=spec.parse.options if isinstance(spec.parse, Select) else None,
+    by_key: dict[str, list[tuple[str, Col]]] = {}
+    for column in columns(SYNCED[table_key]):
+        if column.col.airtable is not None:
+            by_key.setdefault(column.key, []).append((column.attr, column.col))
+    fields = []
+    for key, targets in by_key.items():
+        col = targets[0][1]
+        parse = col.kind.parse
+        fields.append(
+            CompiledField(
+                col=col,
+                name=names[key],
+                parse=parse,
+                targets=tuple((attr, c.part) for attr, c in targets),
+                options=parse.options if isinstance(parse, Select) else None,
+            )
         )
-        for spec in TABLE_FIELDS[table_key]
+    declared = columns(SYNCED[table_key])
+    return Compiled(
+        fields=tuple(fields),
+        first_of=tuple((c.attr, c.col.first_of) for c in declared if c.col.first_of),
+        minor_unit=tuple(c.attr for c in declared if c.col.minor_unit),
     )
 
 
 def parse_values(
-    table_key: str, record: Mapping[str, Any], compiled: tuple[CompiledField, ...]
+    table_key: str, record: Mapping[str, Any], compiled: Compiled
 ) -> tuple[dict[str, Any] | None, list[Problem]]:
     """Read one raw record into attribute values; None when it is rejected, and the problems.
 
@@ -360,8 +126,8 @@ def parse_values(
     }
     rejected = False
     get = fields.get
-    for field in compiled:
-        spec = field.spec
+    for field in compiled.fields:
+        spec = field.col
         raw = get(field.name)
         if raw is None or raw == "":
             if spec.required:
@@ -386,9 +152,9 @@ def parse_values(
                 )
             continue
         try:
-            if type(raw) is dict and (error := _error_object(raw)):
+            if type(raw) is dict and (error := error_object(raw)):
                 raise FieldProblem(error)
-            value = spec.parse(raw)
+            value = field.parse(raw)
         except FieldProblem as exc:
             if spec.drop_on_error:
                 problems.append(
@@ -424,14 +190,45 @@ def parse_values(
                     severity="warning",
                 )
             )
-        values[spec.attr] = value
+        for attr, part in field.targets:
+            values[attr] = value if part is None else value[part]
     if rejected:
         return None, problems
-    if table_key == "opportunities":
-        owner = values.pop("owner", None)
-        if owner is not None:
-            values["owner_name"], values["owner_email"] = owner
+    for attr, links in compiled.first_of:
+        first = values.get(links)
+        values[attr] = first[0] if first else None
+    if compiled.minor_unit:
+        _round_to_minor_unit(table_key, record_id, values, compiled, problems)
     return values, problems
+
+
+def _round_to_minor_unit(
+    table_key: str,
+    record_id: str,
+    values: dict[str, Any],
+    compiled: Compiled,
+    problems: list[Problem],
+) -> None:
+    """Amounts in the record's currency's minor unit; one that had to be rounded says so."""
+    currency = values.get("currency") or money.DEFAULT_CURRENCY
+    for attr in compiled.minor_unit:
+        amount = values.get(attr)
+        if amount is None:
+            continue
+        rounded = money.quantize(amount, currency)
+        if rounded != amount:
+            name = next(f.name for f in compiled.fields if any(a == attr for a, _ in f.targets))
+            problems.append(
+                Problem(
+                    table=table_key,
+                    record_id=record_id,
+                    field=name,
+                    problem=f"more decimals than {currency} has; rounded to {rounded}",
+                    raw_value=str(amount),
+                    severity="warning",
+                )
+            )
+        values[attr] = rounded
 
 
 def build_entity(
@@ -439,7 +236,7 @@ def build_entity(
 ) -> tuple[Entity | None, list[Problem]]:
     """The pydantic model of parsed values; a constraint the parsers missed rejects it."""
     try:
-        return BUILDERS[table_key](dict(values)), []
+        return SYNCED[table_key](**values), []
     except ValidationError as exc:
         problems = []
         for detail in exc.errors():

@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,114 +18,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from sales_core.config import CRITERIA, criterion_attr
 from sales_core.errors import SchemaVersionError, StoreBusyError, StoreError
 from sales_core.migrations import MIGRATIONS, Migration
+from sales_core.vocabulary import bind
 
 Connection = duckdb.DuckDBPyConnection
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a current table: its SQL type and the Arrow type used to load it."""
-
-    name: str
-    sql: str
-    arrow: pa.DataType
-
-
-def _text(name: str) -> Column:
-    return Column(name, "VARCHAR", pa.string())
-
-
-def _date(name: str) -> Column:
-    return Column(name, "DATE", pa.date32())
-
-
-def _money(name: str) -> Column:
-    return Column(name, "DECIMAL(18, 2)", pa.decimal128(18, 2))
-
-
-def _int(name: str) -> Column:
-    return Column(name, "INTEGER", pa.int32())
-
-
-def _links(name: str) -> Column:
-    return Column(name, "VARCHAR[]", pa.list_(pa.string()))
-
-
-_ID = Column("id", "VARCHAR PRIMARY KEY", pa.string())
-_CREATED = Column("created_time", "TIMESTAMP", pa.timestamp("us"))
-
-# The current tables: one row per record that passed validation in the latest sync.
-TABLE_COLUMNS: dict[str, tuple[Column, ...]] = {
-    "opportunities": (
-        _ID,
-        Column("name", "VARCHAR NOT NULL", pa.string()),
-        _text("organization"),
-        _text("stage"),
-        _money("value"),
-        _text("currency"),
-        _int("probability_rating"),
-        _date("expected_close"),
-        _date("target_start"),
-        _date("target_end"),
-        _text("category"),
-        _text("owner_name"),
-        _text("owner_email"),
-        _date("last_activity"),
-        _text("lost_reason"),
-        _CREATED,
-    ),
-    "contracts": (
-        _ID,
-        Column("name", "VARCHAR NOT NULL", pa.string()),
-        _text("community"),
-        _links("opportunity_ids"),
-        _text("status"),
-        _date("start_date"),
-        _date("end_date"),
-        _text("billing_frequency"),
-        _money("monthly_fee"),
-        _money("amount"),
-        _text("currency"),
-        Column("css_pct", "DECIMAL(9, 6)", pa.decimal128(9, 6)),
-        _text("service_type"),
-        _int("payment_terms"),
-        _text("billing_email"),
-        _CREATED,
-    ),
-    "invoices": (
-        _ID,
-        _text("number"),
-        _text("invoice_key"),
-        _links("contract_ids"),
-        _text("contract_id"),  # the first linked contract, for joins
-        _date("period_start"),
-        _date("period_end"),
-        _date("issue_date"),
-        _date("due_date"),
-        _money("amount"),
-        _text("currency"),
-        _text("status"),
-        _date("paid_date"),
-        _text("type"),
-        _CREATED,
-    ),
-    "qualifications": (
-        _ID,
-        Column("assessment_key", "VARCHAR NOT NULL", pa.string()),
-        _links("opportunity_ids"),
-        _text("opportunity_id"),  # the first linked opportunity, for joins
-        _text("assessed_by"),
-        _date("assessed_on"),
-        *(_text(criterion_attr(c)) for c in CRITERIA),
-        *(_text(f"{criterion_attr(c)}_notes") for c in CRITERIA),
-        _int("score"),
-        _text("recommendation"),
-        _CREATED,
-    ),
-}
 
 
 _migrated: set[str] = set()
@@ -309,16 +205,15 @@ def data_version(db_path: Path | str, *, lock_timeout: float = 10.0) -> int:
     return int(row[0][0])
 
 
-def arrow_table(table: str, rows: list[dict[str, Any]]) -> pa.Table:
-    """Rows (column name -> Python value) as an Arrow table with the store's exact types."""
-    columns = TABLE_COLUMNS[table]
-    schema = pa.schema([pa.field(c.name, c.arrow) for c in columns])
-    data = {c.name: [row.get(c.name) for row in rows] for c in columns}
-    return pa.Table.from_pydict(data, schema=schema)
+def execute(con: Connection, sql: str, params: dict[str, Any] | None = None) -> Connection:
+    """Run one statement with named parameters, the vocabulary words it names included."""
+    return con.execute(sql, bind(sql, params))
 
 
-def query(con: Connection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-    """Run a read query with bound parameters; rows as dicts."""
-    result = con.execute(sql, params or [])
+def query(
+    con: Connection, sql: str, params: list[Any] | dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Run a read query with bound parameters (named ones gain the vocabulary); rows as dicts."""
+    result = con.execute(sql, params if isinstance(params, list) else bind(sql, params))
     names = [d[0] for d in result.description or []]
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]

@@ -24,12 +24,12 @@ from typing import Any, Protocol, cast
 
 import pyarrow as pa
 
-from sales_core import assessments, ledger, store
+from sales_core import assessments, ledger, schema, store
 from sales_core.airtable import AirtableSource, PageCallback, RecordsCallback
 from sales_core.config import TABLE_KEYS, FieldMapping, Settings
 from sales_core.demo import DemoSource
 from sales_core.errors import SalesError, StoreBusyError, SyncError
-from sales_core.models import Contract, Entity, Invoice, Problem, Qualification
+from sales_core.models import SYNCED, Entity, Problem
 from sales_core.records import build_entity, compile_fields, parse_values
 
 Progress = Callable[[str], None]
@@ -140,20 +140,12 @@ def make_source(settings: Settings, name: str | None = None) -> Source:
     raise SyncError(f"Unknown source '{name}': use 'airtable' or 'demo'.")
 
 
-def _row(table_key: str, entity: Entity, values: dict[str, Any]) -> dict[str, Any]:
-    """A validated record as a row of the store's current table."""
-    if isinstance(entity, Qualification):
-        # The flat values already hold one column per criterion and per note.
-        row = dict(values)
-        row["opportunity_ids"] = list(entity.opportunity_ids)
-        row["opportunity_id"] = entity.opportunity_ids[0] if entity.opportunity_ids else None
-        return row
+def _row(entity: Entity) -> dict[str, Any]:
+    """A validated record as a row of the store's current table (links as lists)."""
     row = dict(entity.__dict__)  # the model's fields, defaults included (model_dump is slower)
-    if isinstance(entity, Contract):
-        row["opportunity_ids"] = list(entity.opportunity_ids)
-    elif isinstance(entity, Invoice):
-        row["contract_ids"] = list(entity.contract_ids)
-        row["contract_id"] = entity.contract_ids[0] if entity.contract_ids else None
+    for name, value in row.items():
+        if type(value) is tuple:
+            row[name] = list(value)
     return row
 
 
@@ -224,7 +216,7 @@ class _Checker:
                 continue
             seen.add(entity.id)
             self.entities[table_key].append(entity)
-            rows.append(_row(table_key, entity, values))
+            rows.append(_row(entity))
 
     def finish(self) -> Validated:
         """Every table is in: add the links to missing records and return the outcome."""
@@ -384,7 +376,9 @@ def load(
         ).fetchall()[0][0]
     )
     for table_key in TABLE_KEYS:
-        staged = store.arrow_table(table_key, validated.rows[table_key])
+        model = SYNCED[table_key]
+        staged = schema.arrow_table(model, validated.rows[table_key])
+        names = ", ".join(c.attr for c in schema.columns(model))
         kept = pa.table({"id": pa.array(validated.rejected_ids[table_key], pa.string())})
         with store.registered(con, staged=staged, kept=kept):
             if table_key == "opportunities":
@@ -398,8 +392,8 @@ def load(
                 "WHERE id NOT IN (SELECT id FROM staged) AND id NOT IN (SELECT id FROM kept)"
             )
             con.execute(
-                f"INSERT OR REPLACE INTO {table_key} "
-                f"SELECT * FROM staged EXCEPT SELECT * FROM {table_key}"
+                f"INSERT OR REPLACE INTO {table_key} ({names}) "
+                f"SELECT {names} FROM staged EXCEPT SELECT {names} FROM {table_key}"
             )
     problems = pa.Table.from_pylist(
         [p.model_dump(exclude={"table"}) | {"table_name": p.table} for p in validated.problems],

@@ -11,9 +11,9 @@ import pytest
 from sales_core import access, assessments, invoicing, ledger, store, writeback
 from sales_core.access import AccessDenied, AccessSettings, Actor, actor_for, require, role_of
 from sales_core.billing import Month
-from sales_core.config import CRITERIA, Settings, load_settings
+from sales_core.config import Settings, load_settings
 from sales_core.errors import ConfigError, SalesError
-from sales_core.qualification import build_assessment
+from sales_core.qualification import CRITERIA, build_assessment
 from sales_core.sync import run_sync
 
 RULES = AccessSettings(

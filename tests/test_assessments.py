@@ -11,8 +11,8 @@ import pytest
 
 from sales_core import assessments, store
 from sales_core.access import Actor
-from sales_core.config import CRITERIA, Settings, load_settings
-from sales_core.qualification import Answer, Assessment, build_assessment
+from sales_core.config import Settings, load_settings
+from sales_core.qualification import CRITERIA, Answer, Assessment, build_assessment
 from sales_core.sync import run_sync
 from tests.fake_airtable import FakeAirtable, airtable_record
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import itertools
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sales_core import money
 from sales_core.billing import (
     BillingError,
     KnownInvoice,
@@ -21,7 +23,6 @@ from sales_core.billing import (
     highest_number,
     plan_run,
     prorated_amount,
-    round_half_up,
 )
 from sales_core.models import Contract
 
@@ -220,8 +221,9 @@ def test_half_a_cent_rounds_up() -> None:
         contract(monthly_fee=Decimal("1000.01"), start_date=date(2026, 11, 16)), "2026-11"
     ).drafts
     assert draft.amount == Decimal("500.01")
-    assert round_half_up(__import__("fractions").Fraction(-1, 200), 2) == Decimal("-0.01")
-    assert round_half_up(__import__("fractions").Fraction(1, 3), 2) == Decimal("0.33")
+    assert money.round_exact(Fraction(-1, 200), "USD") == Decimal("-0.01")
+    assert money.round_exact(Fraction(1, 3), "USD") == Decimal("0.33")
+    assert money.round_exact(Fraction(1, 2), "JPY") == Decimal("1")
 
 
 def test_jpy_has_no_minor_unit() -> None:

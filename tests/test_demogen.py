@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from sales_core import demogen
-from sales_core.models import BILLING_FREQUENCIES, CONTRACT_STATUSES
 from sales_core.qualification import POINTS
+from sales_core.vocabulary import BillingFrequency, ContractStatus
 
 Tables = dict[str, list[dict[str, Any]]]
 
@@ -121,9 +121,9 @@ def test_opportunities__open_deals_include_overdue_and_stale_ones(demo: Tables) 
 def test_contracts__cover_every_frequency_status_and_currency(demo: Tables) -> None:
     contracts = fields_of(demo, "contracts")
     frequencies = Counter(f.get("Billing Frequency", "Monthly") for f in contracts)
-    assert set(frequencies) == set(BILLING_FREQUENCIES)
+    assert set(frequencies) == set(BillingFrequency)
     assert frequencies.most_common(1)[0][0] == "Monthly"
-    assert {f["Status"] for f in contracts} == set(CONTRACT_STATUSES)
+    assert {f["Status"] for f in contracts} == set(ContractStatus)
     currencies = Counter(f.get("Currency", "USD") for f in contracts)
     assert {"USD", "EUR", "GBP", "JPY"} <= set(currencies)
     assert currencies["JPY"] == 1

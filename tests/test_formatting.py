@@ -6,7 +6,9 @@ from decimal import Decimal
 
 import pandas as pd
 
-from sales_core.formatting import money, money_table, money_tile, percent
+from sales_core.formatting import money_table, percent
+from sales_core.money import text as money
+from sales_core.money import tile as money_tile
 
 D = Decimal
 

@@ -12,7 +12,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from sales_core import store
-from sales_core.config import CRITERIA, criterion_attr, load_settings
+from sales_core.config import load_settings
+from sales_core.qualification import CRITERIA, criterion_attr
 from sales_core.sync import run_sync
 from tests.fake_airtable import FakeAirtable, airtable_record
 

@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from sales_core.config import CRITERIA
 from sales_core.qualification import (
+    CRITERIA,
     NOTES_MAX_CHARS,
     QUESTIONS,
     Answer,

@@ -4,28 +4,24 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
-from sales_core import store
+from sales_core import money, store
 from sales_core.config import Settings
+from sales_core.vocabulary import bind
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-WON = "Closed—won"
-LOST = "Closed—lost"
-CLOSED_STAGES = (WON, LOST)
 UNKNOWN_STAGE_POSITION = 99
 
 # An invoice counts as revenue when it is a receivable (a missing Type means ACCREC) and it was
 # issued: Draft is not sent yet and Void never counts.
-RECEIVABLE = "coalesce(i.type, 'ACCREC') = 'ACCREC'"
-ISSUED = "i.status IN ('Authorized', 'Paid')"
-# Billed contract statuses (billing.md): they cover the days between their dates.
-BILLED_STATUSES = ("Active", "Ended")
+# The words are bound parameters (vocabulary.SQL_WORDS), filled in by `frame`.
+RECEIVABLE = "coalesce(i.type, $receivable) = $receivable"
+ISSUED = "list_contains($issued, i.status)"
 
 
 def frame(settings: Settings, sql: str, params: list[Any] | dict[str, Any]) -> pd.DataFrame:
@@ -34,7 +30,8 @@ def frame(settings: Settings, sql: str, params: list[Any] | dict[str, Any]) -> p
     Integers come back as pandas' nullable Int64, dates as `datetime.date`.
     """
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-        table = con.sql(sql, params=params).to_arrow_table()
+        bound = params if isinstance(params, list) else bind(sql, params)
+        table = con.sql(sql, params=bound).to_arrow_table()
     return table.to_pandas(types_mapper=_NULLABLE_INTEGERS.get)
 
 
@@ -65,7 +62,7 @@ def stage_values(settings: Settings) -> tuple[str, dict[str, Any]]:
 # value × probability: the rating (1–5) ÷ 5 when given, else the stage's default, else nothing.
 WEIGHTED = "o.value * coalesce(o.probability_rating * 0.20, s.default_probability)"
 PROBABILITY = "coalesce(o.probability_rating * 0.20, s.default_probability)"
-IS_OPEN = "(o.stage IS NULL OR o.stage NOT IN ('Closed—won', 'Closed—lost'))"
+IS_OPEN = "(o.stage IS NULL OR NOT list_contains($closed_stages, o.stage))"
 
 
 def currencies(settings: Settings) -> list[str]:
@@ -106,15 +103,21 @@ def days_in_month(day: date) -> int:
     return calendar.monthrange(day.year, day.month)[1]
 
 
-def cents(value: Decimal | None) -> Decimal:
-    """An amount rounded once to cents, HALF_UP; nothing is zero."""
-    if value is None:
-        return ZERO
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+def rounded(value: Decimal | None, currency: str) -> Decimal:
+    """A sum rounded once to the currency's minor unit; nothing is zero."""
+    return money.quantize(ZERO if value is None or value != value else value, currency)
 
 
-def money_column(df: pd.DataFrame, *names: str) -> pd.DataFrame:
-    """Replace missing sums with Decimal zero and round to cents (in place; returned)."""
+def money_column(df: pd.DataFrame, *names: str, currency: str | None = None) -> pd.DataFrame:
+    """Missing sums become zero, each rounded to its row's currency (in place; returned).
+
+    The currency is the frame's `currency` column, else `currency`, else the default.
+    """
+    codes = (
+        list(df["currency"])
+        if currency is None and "currency" in df
+        else [currency or money.DEFAULT_CURRENCY] * len(df)
+    )
     for name in names:
-        df[name] = [cents(v) if v is not None and v == v else ZERO for v in df[name]]
+        df[name] = [rounded(v, c) for v, c in zip(df[name], codes, strict=True)]
     return df

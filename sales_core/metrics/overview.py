@@ -83,7 +83,7 @@ def overview_tiles(settings: Settings, today: date) -> pd.DataFrame:
                        WHERE c.start_date <= $a_month_ago
                          AND (c.end_date IS NULL OR c.end_date >= $a_month_ago)) AS mrr_last_month
             FROM contracts AS c
-            WHERE c.status IN ('Active', 'Ended')
+            WHERE list_contains($billed_contracts, c.status)
             GROUP BY ALL
         ),
         billed AS (
@@ -94,9 +94,9 @@ def overview_tiles(settings: Settings, today: date) -> pd.DataFrame:
                    sum(i.amount) FILTER (
                        WHERE {ISSUED} AND i.issue_date >= $last_month
                          AND i.issue_date < $this_month) AS invoiced_last_month,
-                   sum(i.amount) FILTER (WHERE i.status = 'Authorized') AS receivables,
+                   sum(i.amount) FILTER (WHERE i.status = $authorized) AS receivables,
                    sum(i.amount) FILTER (
-                       WHERE i.status = 'Authorized'
+                       WHERE i.status = $authorized
                          AND datediff('day', i.due_date, $today) > 60) AS receivables_over_60
             FROM receivables AS i
             WHERE {RECEIVABLE}

@@ -11,15 +11,14 @@ import pandas as pd
 from sales_core.config import Settings
 from sales_core.metrics.common import (
     IS_OPEN,
-    LOST,
     PROBABILITY,
     UNKNOWN_STAGE_POSITION,
     WEIGHTED,
-    WON,
     frame,
     money_column,
     stage_values,
 )
+from sales_core.vocabulary import Stage
 
 UNASSIGNED = "Unassigned"
 NO_CATEGORY = "No category"
@@ -222,7 +221,7 @@ def win_rate(settings: Settings, flt: OpportunityFilter, today: date) -> WinRate
     """
     since = today - timedelta(days=365)
     where, params = flt.where(people_only=True)
-    params |= {"since": since, "today": today, "won": WON, "lost": LOST}
+    params |= {"since": since, "today": today}
     first = frame(settings, "SELECT min(observed_at) AS first FROM opportunity_history", {})
     first_seen = first["first"].iloc[0]
     history_since = None if pd.isna(first_seen) else pd.Timestamp(first_seen).date()
@@ -272,8 +271,8 @@ def win_rate(settings: Settings, flt: OpportunityFilter, today: date) -> WinRate
     timed = int(df["timed"].sum())
     cycle = float(df["cycle_days"].fillna(0).sum()) / timed if timed else None
     return WinRate(
-        won=counts.get(WON, 0),
-        lost=counts.get(LOST, 0),
+        won=counts.get(Stage.WON, 0),
+        lost=counts.get(Stage.LOST, 0),
         average_cycle_days=cycle,
         basis=basis,
         since=since,

@@ -7,17 +7,20 @@ from decimal import Decimal
 
 import pandas as pd
 
+from sales_core import money
+from sales_core.billing import Month, covered_days, month_share
 from sales_core.config import Settings
 from sales_core.metrics.common import (
     IS_OPEN,
     ISSUED,
     RECEIVABLE,
     WEIGHTED,
+    ZERO,
     add_months,
-    cents,
     frame,
     money_column,
     month_start,
+    rounded,
     stage_values,
 )
 
@@ -39,40 +42,46 @@ def mrr_by_month(
 ) -> pd.DataFrame:
     """Monthly recurring revenue per calendar month, `back` months before this one to `ahead`.
 
-    A billed contract (Active or Ended) contributes its Monthly Fee × the days its dates cover
-    in the month ÷ the month's days (billing.md's proration): a contract starting on the 16th
-    of a 30-day month counts for 15/30 of its fee. Rounded once per month, to cents.
+    A billed contract (Active or Ended) contributes its Monthly Fee prorated exactly as the
+    invoice run prorates it (`billing.covered_days`, `billing.month_share`): a contract starting
+    on the 16th of a 30-day month counts for 15/30 of its fee. Rounded once per month.
     Columns: month (first day), contracts, mrr.
     """
-    first = add_months(today, -back)
-    last = add_months(today, ahead)
-    df = frame(
+    first = Month.of(add_months(today, -back))
+    last = Month.of(add_months(today, ahead))
+    contracts = frame(
         settings,
         """
-        WITH months AS (
-            SELECT CAST(m AS DATE) AS month, last_day(CAST(m AS DATE)) AS month_end
-            FROM unnest(generate_series(CAST($first AS DATE), CAST($last AS DATE),
-                                        INTERVAL 1 MONTH)) AS t(m)
-        )
-        SELECT m.month, count(c.id) AS contracts, day(m.month_end) AS days,
-               sum(c.monthly_fee * (datediff('day', greatest(c.start_date, m.month),
-                                             least(coalesce(c.end_date, m.month_end),
-                                                   m.month_end)) + 1)) AS fee_days
-        FROM months AS m
-        LEFT JOIN contracts AS c
-               ON c.status IN ('Active', 'Ended') AND coalesce(c.currency, 'USD') = $currency
-              AND c.monthly_fee IS NOT NULL AND c.start_date <= m.month_end
-              AND (c.end_date IS NULL OR c.end_date >= m.month)
-        GROUP BY ALL
-        ORDER BY m.month
+        SELECT monthly_fee, start_date, end_date FROM contracts
+        WHERE list_contains($billed_contracts, status) AND coalesce(currency, 'USD') = $currency
+          AND monthly_fee IS NOT NULL AND start_date IS NOT NULL AND start_date <= $last
+          AND (end_date IS NULL OR end_date >= $first)
         """,
-        {"first": first, "last": last, "currency": currency},
+        {"first": first.first, "last": last.last, "currency": currency},
     )
-    df["mrr"] = [
-        cents(Decimal(fee_days) / int(days)) if fee_days is not None else cents(None)
-        for fee_days, days in zip(df["fee_days"], df["days"], strict=True)
-    ]
-    return df[["month", "contracts", "mrr"]]
+    fee_days: dict[Month, Decimal] = {}
+    counted: dict[Month, int] = {}
+    for fee, start, end in zip(
+        contracts["monthly_fee"], contracts["start_date"], contracts["end_date"], strict=True
+    ):
+        covered_end = last.last if end is None or end != end else min(end, last.last)
+        for month, days in covered_days(max(start, first.first), covered_end):
+            fee_days[month] = fee_days.get(month, ZERO) + fee * days
+            counted[month] = counted.get(month, 0) + 1
+    months: list[Month] = []
+    month = first
+    while month.first <= last.first:
+        months.append(month)
+        month = month.next()
+    return pd.DataFrame(
+        {
+            "month": [m.first for m in months],
+            "contracts": pd.array([counted.get(m, 0) for m in months], dtype="Int64"),
+            "mrr": [
+                money.round_exact(month_share(fee_days.get(m, ZERO), m), currency) for m in months
+            ],
+        }
+    )
 
 
 def weighted_pipeline_forward(
@@ -139,7 +148,7 @@ def invoiced_vs_paid(
             SELECT CAST(date_trunc('month', i.paid_date) AS DATE) AS month,
                    sum(i.amount) AS paid
             FROM receivables AS i
-            WHERE i.status = 'Paid' AND i.paid_date >= $first AND i.paid_date <= $today
+            WHERE i.status = $paid AND i.paid_date >= $first AND i.paid_date <= $today
             GROUP BY ALL
         )
         SELECT m.month, s.invoiced, p.paid
@@ -167,7 +176,7 @@ def aging(settings: Settings, currency: str, today: date) -> pd.DataFrame:
         outstanding AS (
             SELECT {_AGING_BUCKET} AS position, count(*) AS invoices, sum(i.amount) AS amount
             FROM receivables AS i
-            WHERE {RECEIVABLE} AND i.status = 'Authorized'
+            WHERE {RECEIVABLE} AND i.status = $authorized
               AND coalesce(i.currency, 'USD') = $currency
             GROUP BY ALL
         )
@@ -203,7 +212,7 @@ def aging_invoices(
                coalesce(i.currency, 'USD') AS currency, {_AGING_BUCKET} AS position,
                count(*) OVER () AS total
         FROM receivables AS i LEFT JOIN contracts AS c ON c.id = i.contract_id
-        WHERE {RECEIVABLE} AND i.status = 'Authorized'
+        WHERE {RECEIVABLE} AND i.status = $authorized
           AND coalesce(i.currency, 'USD') = $currency {only}
         ORDER BY days_past_due DESC, i.number
         LIMIT $limit
@@ -278,7 +287,8 @@ def revenue_share(
         """,
         params,
     )
-    invoiced, org = cents(df["invoiced"].iloc[0]), cents(df["org_share"].iloc[0])
+    invoiced = rounded(df["invoiced"].iloc[0], currency)
+    org = rounded(df["org_share"].iloc[0], currency)
     return {"invoiced": invoiced, "sponsor_share": invoiced - org, "org_share": org}
 
 
@@ -297,7 +307,7 @@ def renewal_radar(settings: Settings, today: date) -> pd.DataFrame:
                c.name, c.community, c.end_date, datediff('day', $today, c.end_date) AS days_left,
                c.monthly_fee, coalesce(c.currency, 'USD') AS currency, c.billing_email
         FROM contracts AS c
-        WHERE c.status = 'Active' AND c.end_date IS NOT NULL AND c.end_date <= $today + 180
+        WHERE c.status = $active_contract AND c.end_date IS NOT NULL AND c.end_date <= $today + 180
         ORDER BY c.end_date, c.name
         """,
         {"today": today},

@@ -17,7 +17,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from sales_core import store
-from sales_core.config import CRITERIA, DEFAULT_DEMO_DIR, DEFAULT_TABLES, load_settings
+from sales_core.config import DEFAULT_DEMO_DIR, DEFAULT_TABLES, load_settings
+from sales_core.qualification import CRITERIA
 from sales_core.sync import run_sync
 from tests.e2e.conftest import screenshot
 from tests.fake_airtable import FakeAirtable
