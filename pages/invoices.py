@@ -7,8 +7,9 @@ import streamlit as st
 
 from pages import chrome
 from sales_core import invoice_views, invoicing, ledger
-from sales_core.billing import Month, Plan
+from sales_core.billing import TRANSITIONS, Month, Plan
 from sales_core.errors import BillingError, SalesError
+from sales_core.vocabulary import InvoiceStatus, texts
 from sales_core.writeback import push_pending
 
 settings, status = chrome.page_start()
@@ -153,11 +154,7 @@ if pending:
         )
 
 filters = st.columns(2)
-statuses = filters[0].multiselect(
-    "Status",
-    ["Draft", "Authorized", "Paid", "Void"],
-    default=["Draft", "Authorized", "Paid", "Void"],
-)
+statuses = filters[0].multiselect("Status", texts(InvoiceStatus), default=texts(InvoiceStatus))
 run_month = filters[1].selectbox("Run month", ["All", *invoice_views.month_choices(today)])
 made_here = invoice_views.ledger_frame(
     settings, statuses, None if run_month == "All" else run_month
@@ -218,17 +215,22 @@ st.download_button(
 )
 actions = st.columns(3)
 change: ledger.Change | None = None
-if can_bill and current == "Draft" and actions[0].button("Authorize", key="authorize"):
-    change = ledger.Change(number, "Authorized")
-if can_bill and current == "Authorized":
+allowed = TRANSITIONS.get(InvoiceStatus(current), ()) if current in TRANSITIONS else ()
+if (
+    can_bill
+    and InvoiceStatus.AUTHORIZED in allowed
+    and actions[0].button("Authorize", key="authorize")
+):
+    change = ledger.Change(number, InvoiceStatus.AUTHORIZED)
+if can_bill and InvoiceStatus.PAID in allowed:
     paid_on = actions[1].date_input("Paid on", value=today, max_value=today, key="paid_on")
     if actions[1].button("Mark paid", key="mark_paid"):
-        change = ledger.Change(number, "Paid", paid_date=paid_on)
-if can_bill and current in ("Draft", "Authorized"):
+        change = ledger.Change(number, InvoiceStatus.PAID, paid_date=paid_on)
+if can_bill and InvoiceStatus.VOID in allowed:
     reason = actions[2].text_input("Void reason", key=f"void_reason-{number}", max_chars=500)
     if actions[2].button("Void", key="void"):
-        change = ledger.Change(number, "Void", reason=reason)
-if current in ("Paid", "Void"):
+        change = ledger.Change(number, InvoiceStatus.VOID, reason=reason)
+if not allowed:
     st.caption(
         f"A {current} invoice does not change any more: a correction is a void and a new run."
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from sales_core import store
+from sales_core import ledger, store
 from sales_core.config import TABLE_KEYS
 
 
@@ -94,11 +94,7 @@ def sync_status(db_path: Path | str, *, lock_timeout: float = 10.0) -> SyncStatu
                     0
                 ][0]
             ),
-            "invoices": int(
-                con.execute(
-                    "SELECT count(*) FROM generated_invoices WHERE push_state <> 'pushed'"
-                ).fetchall()[0][0]
-            ),
+            "invoices": int(ledger.pending_in(con)),
         }
         made_here = {
             "qualifications": int(

@@ -18,6 +18,7 @@ from sales_core.access import Actor, require
 from sales_core.billing import check_transition
 from sales_core.config import Settings
 from sales_core.errors import BillingError
+from sales_core.vocabulary import InvoiceStatus
 
 # One invoice-changing operation at a time in this process (runs and state changes).
 write_lock = threading.Lock()
@@ -62,17 +63,20 @@ def change_status(settings: Settings, change: Change, *, actor: Actor, today: da
     or void reason, or an unknown number, and AccessDenied unless `actor` is a biller. The
     change is queued for the next push.
     """
-    verb = {"Authorized": "authorize", "Paid": "mark paid", "Void": "void"}.get(
-        change.target, f"set to {change.target}"
-    )
+    verbs = {
+        InvoiceStatus.AUTHORIZED: "authorize",
+        InvoiceStatus.PAID: "mark paid",
+        InvoiceStatus.VOID: "void",
+    }
+    verb = next((v for s, v in verbs.items() if s == change.target), f"set to {change.target}")
     require(actor, "biller", f"{verb} invoice {change.number}")
-    if change.target == "Paid":
+    if change.target == InvoiceStatus.PAID:
         if change.paid_date is None:
             raise BillingError("Give the date the payment arrived.")
         if change.paid_date > today:
             raise BillingError(f"The paid date {change.paid_date} is in the future.")
     reason = (change.reason or "").strip()
-    if change.target == "Void":
+    if change.target == InvoiceStatus.VOID:
         if not reason:
             raise BillingError("Give a reason for voiding the invoice.")
         if len(reason) > 500:
@@ -97,23 +101,27 @@ def change_status(settings: Settings, change: Change, *, actor: Actor, today: da
                 f"The paid date {change.paid_date} is before the issue date "
                 f"{rows[0]['issue_date']}."
             )
-        con.execute(
+        store.execute(
+            con,
             """
             UPDATE generated_invoices
-            SET status = ?, paid_date = coalesce(?, paid_date),
-                void_reason = coalesce(?, void_reason), updated_at = ?,
-                push_state = 'pending', revision = revision + 1
-            WHERE number = ?
+            SET status = $target, paid_date = coalesce($paid_date, paid_date),
+                void_reason = coalesce($reason, void_reason), updated_at = $now,
+                push_state = $pending, revision = revision + 1
+            WHERE number = $number
             """,
-            [
-                change.target,
-                change.paid_date,
-                reason if change.target == "Void" else None,
-                store.utcnow(),
-                change.number,
-            ],
+            {
+                "target": change.target,
+                "paid_date": change.paid_date,
+                "reason": reason if change.target == InvoiceStatus.VOID else None,
+                "now": store.utcnow(),
+                "number": change.number,
+            },
         )
-        detail = {"Paid": f"paid on {change.paid_date}", "Void": reason}.get(change.target)
+        detail = {
+            InvoiceStatus.PAID: f"paid on {change.paid_date}",
+            InvoiceStatus.VOID: reason,
+        }.get(InvoiceStatus(change.target))
         audit(con, actor.label, change.target.lower(), [change.number], detail=detail)
         store.bump_data_version(con)
 
@@ -150,10 +158,16 @@ def generated_invoices(
 def pending_push_count(settings: Settings) -> int:
     """How many generated invoices AirTable has not heard of yet (new or changed)."""
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-        rows = con.execute(
-            "SELECT count(*) FROM generated_invoices WHERE push_state <> 'pushed'"
-        ).fetchall()
-    return int(rows[0][0])
+        return pending_in(con)
+
+
+# What AirTable has not heard of yet: generated invoices new, or changed since their push.
+PENDING_COUNT_SQL = "SELECT count(*) FROM generated_invoices WHERE push_state <> $pushed"
+
+
+def pending_in(con: store.Connection) -> int:
+    """`pending_push_count` on an open connection."""
+    return int(store.execute(con, PENDING_COUNT_SQL).fetchall()[0][0])
 
 
 def invoice_pdf(settings: Settings, number: str) -> bytes:
@@ -184,12 +198,12 @@ def audit_log(settings: Settings, limit: int = 200) -> pd.DataFrame:
 _ADOPT_SQL = """
 UPDATE generated_invoices AS g
 SET status = i.status, paid_date = i.paid_date, updated_at = $now,
-    revision = g.revision + 1, push_state = 'pushed', push_error = NULL
+    revision = g.revision + 1, push_state = $pushed, push_error = NULL
 FROM invoices AS i
 WHERE i.invoice_key = g.invoice_key
-  AND i.status IN ('Draft', 'Authorized', 'Paid', 'Void')
+  AND list_contains($invoice_states, i.status)
   AND (i.status IS DISTINCT FROM g.status OR i.paid_date IS DISTINCT FROM g.paid_date)
-  AND (g.push_state = 'pushed' OR i.status IN ('Paid', 'Void'))
+  AND (g.push_state = $pushed OR list_contains($settled_states, i.status))
 RETURNING number, status
 """
 
@@ -202,7 +216,7 @@ def adopt_airtable_changes(con: store.Connection) -> list[str]:
     changed there wins over the copy here. A change made here and not yet pushed wins, unless
     AirTable already says Paid or Void, which no change from here may overwrite.
     """
-    rows = con.execute(_ADOPT_SQL, {"now": store.utcnow()}).fetchall()
+    rows = store.execute(con, _ADOPT_SQL, {"now": store.utcnow()}).fetchall()
     for number, status in rows:
         audit(con, "AirTable (sync)", "adopt", [number], detail=f"status {status} from AirTable")
     return [row[0] for row in rows]

@@ -27,6 +27,7 @@ from fpdf.enums import XPos, YPos
 
 from sales_core import money
 from sales_core.fonts import FALLBACK, INVOICE_CODEPOINTS, REGULAR
+from sales_core.vocabulary import InvoiceStatus
 
 _COVERED = frozenset(INVOICE_CODEPOINTS) | {0x0A, 0x0D}
 DATA_FONT = "DejaVu"
@@ -60,7 +61,7 @@ class InvoiceDocument:
     proration: str
     amount: Decimal
     currency: str
-    status: str = "Draft"
+    status: str = InvoiceStatus.DRAFT
 
 
 def _texts(doc: InvoiceDocument, seller: Seller) -> tuple[str, ...]:
@@ -150,7 +151,7 @@ def render_invoice(doc: InvoiceDocument, seller: Seller) -> bytes:
     pdf.cell(width / 2, 12, "INVOICE")
     pdf.set_font("helvetica", "B", 12)
     pdf.cell(width / 2, 12, doc.number, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    if doc.status == "Void":
+    if doc.status == InvoiceStatus.VOID:
         pdf.set_text_color(180, 0, 0)
         pdf.cell(0, 7, "VOID", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_text_color(0, 0, 0)

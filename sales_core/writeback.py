@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sales_core import store
+from sales_core import ledger, store
 from sales_core.access import Actor, require
 from sales_core.airtable import AirtableSource
 from sales_core.config import Settings
@@ -36,7 +36,7 @@ _PENDING_SQL = """
 SELECT invoice_key, number, contract_id, period_start, period_end, issue_date, due_date,
        amount, currency, status, paid_date, push_state, revision
 FROM generated_invoices
-WHERE push_state <> 'pushed'
+WHERE push_state <> $pushed
 ORDER BY number
 """
 
@@ -69,11 +69,12 @@ def _mark_pushed(settings: Settings, confirmed: dict[str, str], revisions: dict[
     with store.write_transaction(settings.db_path, lock_timeout=settings.lock_timeout) as con:
         now = store.utcnow()
         for key, record_id in confirmed.items():
-            con.execute(
-                "UPDATE generated_invoices SET push_state = 'pushed', airtable_id = ?, "
-                "pushed_at = ?, push_error = NULL "
-                "WHERE invoice_key = ? AND revision = ? AND push_state = 'sending'",
-                [record_id, now, key, revisions.get(key)],
+            store.execute(
+                con,
+                "UPDATE generated_invoices SET push_state = $pushed, airtable_id = $id, "
+                "pushed_at = $now, push_error = NULL "
+                "WHERE invoice_key = $key AND revision = $revision AND push_state = $sending",
+                {"id": record_id, "now": now, "key": key, "revision": revisions.get(key)},
             )
             con.execute(
                 "UPDATE generated_invoices SET airtable_id = ? WHERE invoice_key = ?",
@@ -137,20 +138,22 @@ def _push_pending(
         with store.write_transaction(settings.db_path, lock_timeout=settings.lock_timeout) as con:
             # Claim exactly the revisions read above; a row changed since stays 'pending'.
             for key, revision in revisions.items():
-                con.execute(
-                    "UPDATE generated_invoices SET push_state = 'sending' "
-                    "WHERE invoice_key = ? AND revision = ? AND push_state <> 'pushed'",
-                    [key, revision],
+                store.execute(
+                    con,
+                    "UPDATE generated_invoices SET push_state = $sending "
+                    "WHERE invoice_key = $key AND revision = $revision AND push_state <> $pushed",
+                    {"key": key, "revision": revision},
                 )
         base.upsert_by_key("invoices", [_fields(r) for r in rows], "invoice_key", on_chunk)
     except AirtableError as exc:
         error = str(exc)
     with store.write_transaction(settings.db_path, lock_timeout=settings.lock_timeout) as con:
         if error is not None:
-            con.execute(
-                "UPDATE generated_invoices SET push_state = 'pending', push_error = ? "
-                "WHERE push_state = 'sending' AND list_contains(?, invoice_key)",
-                [error, list(revisions)],
+            store.execute(
+                con,
+                "UPDATE generated_invoices SET push_state = $pending, push_error = $error "
+                "WHERE push_state = $sending AND list_contains($keys, invoice_key)",
+                {"error": error, "keys": list(revisions)},
             )
         numbers = [r["number"] for r in rows if r["invoice_key"] in pushed]
         con.execute(
@@ -165,9 +168,7 @@ def _push_pending(
                 + (f"; {reconciled} reconciled" if reconciled else ""),
             ],
         )
-        remaining = con.execute(
-            "SELECT count(*) FROM generated_invoices WHERE push_state <> 'pushed'"
-        ).fetchall()[0][0]
+        remaining = ledger.pending_in(con)
     return PushOutcome(
         pushed=len(pushed), pending=int(remaining), reconciled=reconciled, error=error
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from sales_core.config import SETTING_NAMES, Settings, load_settings
+from tests.fake_airtable import FakeAirtable
 from tests.fixtures_airtable import fake_airtable  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,3 +35,34 @@ def settings(tmp_path: Path) -> Settings:
 def db_path(tmp_path: Path) -> Path:
     """The test's database file (created on first use)."""
     return tmp_path / "sales.duckdb"
+
+
+LoopbackSettings = Callable[..., Settings]
+
+
+@pytest.fixture
+def loopback_settings(tmp_path: Path) -> LoopbackSettings:
+    """Settings for a loopback AirTable server, tuned for tests: fast pacing, quick retries.
+
+    `loopback_settings(server, AIRTABLE_MAX_RETRIES="0")` overrides any setting; `None`
+    leaves one at the product's default.
+    """
+
+    def make(server: FakeAirtable, **env: str | None) -> Settings:
+        values = {
+            "AIRTABLE_API_KEY": server.token,
+            "AIRTABLE_BASE_ID": server.base_id,
+            "AIRTABLE_ENDPOINT_URL": server.endpoint_url,
+            "SALES_DB": str(tmp_path / "sales.duckdb"),
+            "INVOICE_DIR": str(tmp_path / "invoices"),
+            "AIRTABLE_REQUESTS_PER_SECOND": "100",
+            "AIRTABLE_RATE_LIMIT_PENALTY": "0.05",
+            "AIRTABLE_RETRY_BACKOFF": "0.01",
+            "AIRTABLE_MAX_RETRIES": "1",
+            "AIRTABLE_TIMEOUT": "2",
+            **env,
+        }
+        chosen = {k: v for k, v in values.items() if v is not None}
+        return load_settings(chosen, tmp_path / "no-secrets.toml")
+
+    return make

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sales_core.airtable import AirtableSource, Pacer
-from sales_core.config import load_settings
 from sales_core.errors import AirtableError
+from tests.conftest import LoopbackSettings
 from tests.fake_airtable import FakeAirtable
 
 TOKEN = "test-token-0123456789"
@@ -38,19 +37,11 @@ def test_pacer__at_most_rate_starts_in_any_window() -> None:
 
 
 @pytest.fixture
-def base(tmp_path: Path) -> Any:
+def base(loopback_settings: LoopbackSettings) -> Any:
     with FakeAirtable(token=TOKEN, base_id=BASE) as server:
         server.set_records("Invoices", [])
-        settings = load_settings(
-            {
-                "AIRTABLE_API_KEY": TOKEN,
-                "AIRTABLE_BASE_ID": BASE,
-                "AIRTABLE_ENDPOINT_URL": server.endpoint_url,
-                "AIRTABLE_REQUESTS_PER_SECOND": "100",
-                "AIRTABLE_RETRY_BACKOFF": "0.01",
-                "AIRTABLE_MAX_RETRIES": "1",
-            },
-            tmp_path / "none.toml",
+        settings = loopback_settings(
+            server, AIRTABLE_RATE_LIMIT_PENALTY=None, AIRTABLE_TIMEOUT=None, INVOICE_DIR=None
         )
         yield server, AirtableSource(settings)
 

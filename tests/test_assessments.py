@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import pytest
 
 from sales_core import assessments, store
 from sales_core.access import Actor
-from sales_core.config import Settings, load_settings
+from sales_core.config import Settings
 from sales_core.qualification import CRITERIA, Answer, Assessment, build_assessment
 from sales_core.sync import run_sync
+from tests.conftest import LoopbackSettings
 from tests.fake_airtable import FakeAirtable, airtable_record
 
 TOKEN = "test-token-0123456789"
@@ -119,23 +120,10 @@ def server() -> Iterator[FakeAirtable]:
 
 
 @pytest.fixture
-def airtable_settings(server: FakeAirtable, tmp_path: Path) -> Callable[..., Settings]:
-    def make(**env: str) -> Settings:
-        values = {
-            "AIRTABLE_API_KEY": TOKEN,
-            "AIRTABLE_BASE_ID": BASE,
-            "AIRTABLE_ENDPOINT_URL": server.endpoint_url,
-            "SALES_DB": str(tmp_path / "sales.duckdb"),
-            "AIRTABLE_REQUESTS_PER_SECOND": "100",
-            "AIRTABLE_RATE_LIMIT_PENALTY": "0.05",
-            "AIRTABLE_RETRY_BACKOFF": "0.01",
-            "AIRTABLE_MAX_RETRIES": "1",
-            "AIRTABLE_TIMEOUT": "2",
-            **env,
-        }
-        return load_settings(values, tmp_path / "no-secrets.toml")
-
-    return make
+def airtable_settings(
+    server: FakeAirtable, loopback_settings: LoopbackSettings
+) -> Callable[..., Settings]:
+    return partial(loopback_settings, server)
 
 
 def test_push__upserts_on_the_assessment_key_with_every_field(

@@ -25,6 +25,7 @@ from sales_core.invoicing import generate, preview
 from sales_core.ledger import Change, change_status
 from sales_core.pdf import InvoiceDocument, Seller, render_invoice
 from sales_core.sync import run_sync
+from tests.conftest import LoopbackSettings
 from tests.fake_airtable import FakeAirtable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -325,25 +326,18 @@ def test_pdf__other_scripts_embed_dejavu(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def airtable(tmp_path: Path) -> Any:
+def airtable(tmp_path: Path, loopback_settings: LoopbackSettings) -> Any:
     """A fake base serving the demo data, and settings pointing at it (synced once)."""
     with FakeAirtable(token=TOKEN, base_id=BASE) as server:
         for table in ("opportunities", "contracts", "invoices", "qualifications"):
             records = json.loads((ROOT / "data" / "demo" / f"{table}.json").read_text())["records"]
             server.set_records(table.capitalize(), records)
-        settings = load_settings(
-            {
-                "AIRTABLE_API_KEY": TOKEN,
-                "AIRTABLE_BASE_ID": BASE,
-                "AIRTABLE_ENDPOINT_URL": server.endpoint_url,
-                "SALES_DB": str(tmp_path / "sales.duckdb"),
-                "INVOICE_DIR": str(tmp_path / "invoices"),
-                "AIRTABLE_REQUESTS_PER_SECOND": "200",
-                "AIRTABLE_RATE_LIMIT_PENALTY": "0.2",
-                "AIRTABLE_RETRY_BACKOFF": "0.01",
-                "AIRTABLE_MAX_RETRIES": "2",
-            },
-            tmp_path / "none.toml",
+        settings = loopback_settings(
+            server,
+            AIRTABLE_REQUESTS_PER_SECOND="200",
+            AIRTABLE_RATE_LIMIT_PENALTY="0.2",
+            AIRTABLE_MAX_RETRIES="2",
+            AIRTABLE_TIMEOUT=None,
         )
         run_sync(settings)
         yield server, settings

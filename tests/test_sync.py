@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
-from sales_core.config import Settings, load_settings
+from sales_core.config import Settings
 from sales_core.errors import SyncError
 from sales_core.health import quarantine, sync_history, sync_status
 from sales_core.sync import run_sync
+from tests.conftest import LoopbackSettings
 from tests.fake_airtable import FakeAirtable
 
 TOKEN = "test-token-0123456789"
@@ -89,22 +91,12 @@ def server() -> Any:
 
 
 @pytest.fixture
-def make_settings(server: FakeAirtable, tmp_path: Path) -> Callable[..., Settings]:
-    def make(**env: str) -> Settings:
-        values = {
-            "AIRTABLE_API_KEY": TOKEN,
-            "AIRTABLE_BASE_ID": BASE,
-            "AIRTABLE_ENDPOINT_URL": server.endpoint_url,
-            "SALES_DB": str(tmp_path / "sales.duckdb"),
-            "AIRTABLE_REQUESTS_PER_SECOND": "100",
-            "AIRTABLE_RATE_LIMIT_PENALTY": "0.3",
-            "AIRTABLE_RETRY_BACKOFF": "0.01",
-            "AIRTABLE_TIMEOUT": "2",
-            **env,
-        }
-        return load_settings(values, tmp_path / "no-secrets.toml")
-
-    return make
+def make_settings(
+    server: FakeAirtable, loopback_settings: LoopbackSettings
+) -> Callable[..., Settings]:
+    return partial(
+        loopback_settings, server, AIRTABLE_RATE_LIMIT_PENALTY="0.3", AIRTABLE_MAX_RETRIES=None
+    )
 
 
 def snapshot(db: Path) -> dict[str, list[tuple[Any, ...]]]:

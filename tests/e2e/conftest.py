@@ -133,3 +133,29 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+_BUSY = (
+    "[data-testid='stStatusWidgetRunningIcon'], [data-testid='stStatusWidgetRunningManIcon'], "
+    "[data-stale='true']"
+)
+
+
+def settled(page: Page, timeout: float = 90_000) -> None:
+    """Wait until Streamlit has finished the script run a click or a choice started.
+
+    While a run is under way the previous run's elements stay on the page, marked stale, so a
+    text can match twice. This waits until no run is going and nothing is stale, and stays so
+    for half a second (a run may start a moment after the click that asked for it).
+    """
+    deadline = time.monotonic() + timeout / 1000
+    quiet_since: float | None = None
+    while time.monotonic() < deadline:
+        if page.locator(_BUSY).count():
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= 0.5:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the page was still running after {timeout / 1000:.0f} s")

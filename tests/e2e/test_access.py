@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, settled
 
 HEADER_ARGS = '--server.trustedUserHeaders \'{"X-Forwarded-Email": "email"}\''
 BILLER = "bill@example.org"
@@ -61,6 +61,7 @@ def open_invoices(page: Page, url: str) -> None:
 def choose_november(page: Page) -> None:
     page.get_by_test_id("stSelectbox").first.click()
     page.get_by_role("option", name="2026-11").click()
+    settled(page)
 
 
 def test_biller_generates_viewer_reads_stranger_and_nobody_refused(

@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, settled
 
 
 def test_preview_generate_download_void(start_app: Any, page: Page, tmp_path: Path) -> None:
@@ -19,6 +19,7 @@ def test_preview_generate_download_void(start_app: Any, page: Page, tmp_path: Pa
     # Choose November 2026 (the demo's current month).
     page.get_by_test_id("stSelectbox").first.click()
     page.get_by_role("option", name="2026-11").click()
+    settled(page)
     generate = page.get_by_role("button", name=re.compile(r"^Generate \d+ invoices$"))
     expect(generate).to_be_enabled(timeout=30_000)
     count = int(generate.inner_text().split()[1])
@@ -30,6 +31,7 @@ def test_preview_generate_download_void(start_app: Any, page: Page, tmp_path: Pa
         timeout=60_000
     )
     expect(page.get_by_role("button", name="Generate 0 invoices")).to_be_disabled()
+    settled(page)
 
     # Download the chosen invoice's PDF.
     download_button = page.get_by_role("button", name=re.compile(r"^Download INV-2026-\d+\.pdf$"))

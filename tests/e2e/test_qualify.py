@@ -20,7 +20,7 @@ from sales_core import store
 from sales_core.config import DEFAULT_DEMO_DIR, DEFAULT_TABLES, load_settings
 from sales_core.qualification import CRITERIA
 from sales_core.sync import run_sync
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, settled
 from tests.fake_airtable import FakeAirtable
 
 NOTE = 'Said "yes" \\o/ <b>not bold</b> **nor this** 🎉 =HYPERLINK("http://x","y")'
@@ -128,6 +128,7 @@ def test_fill_the_checklist_and_save(
     screenshot(page, "qualify")
 
     # The Markdown download of the saved assessment.
+    settled(page)
     page.get_by_text("One assessment in full").click()
     with page.expect_download() as download:
         page.get_by_role("button", name="Download as Markdown").click()
