@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -132,22 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         # Where the time goes: one PDF in this process, sequentially.
-        doc = pdf.InvoiceDocument(
-            number="INV-2026-0001",
-            issue_date=december.first,
-            due_date=december.last,
-            payment_terms_days=30,
-            community="Université de Montréal – Research Hub",
-            contract_name="Hub service",
-            billing_email=None,
-            description="Hub service, 2026-12-01 – 2026-12-31: full month",
-            period_start=december.first,
-            period_end=december.last,
-            days=31,
-            proration="full month",
-            amount=result.created[0].amount if made else 0,  # type: ignore[arg-type]
-            currency="USD",
-        )
+        doc = replace(result.created[0], community="Université de Montréal – Research Hub")
         seller = ledger.seller(settings)
         one, _ = timed(lambda: pdf.render_invoice(doc, seller), 20)
         print(

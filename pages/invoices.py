@@ -7,8 +7,9 @@ import streamlit as st
 
 from pages import chrome
 from sales_core import invoice_views, invoicing, ledger
-from sales_core.billing import TRANSITIONS, Month, Plan
+from sales_core.billing import Month, Plan
 from sales_core.errors import BillingError, SalesError
+from sales_core.invoice import allowed_targets
 from sales_core.vocabulary import InvoiceStatus, texts
 from sales_core.writeback import push_pending
 
@@ -89,7 +90,7 @@ if clicked:
             box.update(label="The run failed; nothing was written.", state="error")
             st.error(str(exc))
         else:
-            made = [d.invoice_number for d in result.created if d.invoice_number]
+            made = [d.number for d in result.created if d.number]
             box.update(label=f"Made {len(made)} invoices", state="complete", expanded=False)
             st.session_state["last_run"] = {
                 "month": month_text,
@@ -215,7 +216,7 @@ st.download_button(
 )
 actions = st.columns(3)
 change: ledger.Change | None = None
-allowed = TRANSITIONS.get(InvoiceStatus(current), ()) if current in TRANSITIONS else ()
+allowed = allowed_targets(current)
 if (
     can_bill
     and InvoiceStatus.AUTHORIZED in allowed

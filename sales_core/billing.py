@@ -16,25 +16,17 @@ from fractions import Fraction
 
 from sales_core import money
 from sales_core.errors import BillingError
+from sales_core.invoice import Invoice, InvoiceLine
 from sales_core.models import Contract
 from sales_core.vocabulary import (
     BILLED_CONTRACT_STATUSES,
     BillingFrequency,
     ContractStatus,
     InvoiceStatus,
+    LineKind,
 )
 
 NOT_BILLED_STATUSES = (ContractStatus.DRAFT, ContractStatus.CANCELLED)
-
-# Allowed invoice state changes (docs/billing.md): Draft -> Authorized -> Paid, and Draft or
-# Authorized -> Void. The page, the CLI, the ledger and the adoption of AirTable's changes all
-# ask `check_transition`.
-TRANSITIONS: dict[InvoiceStatus, tuple[InvoiceStatus, ...]] = {
-    InvoiceStatus.DRAFT: (InvoiceStatus.AUTHORIZED, InvoiceStatus.VOID),
-    InvoiceStatus.AUTHORIZED: (InvoiceStatus.PAID, InvoiceStatus.VOID),
-    InvoiceStatus.PAID: (),
-    InvoiceStatus.VOID: (),
-}
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _NUMBER = re.compile(r"^INV-(\d{4})-(\d+)$")
@@ -96,28 +88,6 @@ class KnownInvoice:
 
 
 @dataclass(frozen=True)
-class InvoiceDraft:
-    """One invoice the run will make: a contract, its service period and the exact amount."""
-
-    invoice_key: str
-    contract_id: str
-    contract_name: str
-    community: str
-    billing_email: str | None
-    period_start: date
-    period_end: date
-    days: int
-    amount: Decimal
-    currency: str
-    issue_date: date
-    due_date: date
-    proration: str
-    description: str
-    invoice_number: str | None = None
-    note: str = ""  # for people: e.g. that the period was billed before and voided
-
-
-@dataclass(frozen=True)
 class Skipped:
     """A contract the run does not bill this month, and why."""
 
@@ -132,7 +102,7 @@ class Plan:
 
     month: Month
     issue_date: date
-    drafts: tuple[InvoiceDraft, ...] = ()
+    drafts: tuple[Invoice, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     totals: dict[str, Decimal] = field(default_factory=dict)
 
@@ -279,7 +249,7 @@ def plan_run(
     known_by_contract: dict[str, list[KnownInvoice]] = {}
     for invoice in known:
         known_by_contract.setdefault(invoice.contract_id, []).append(invoice)
-    drafts: list[InvoiceDraft] = []
+    drafts: list[Invoice] = []
     skipped: list[Skipped] = []
     for contract in contracts:
         if contract.status in NOT_BILLED_STATUSES:
@@ -337,8 +307,17 @@ def plan_run(
         amount = prorated_amount(contract.monthly_fee, start, end, contract.currency)
         proration = proration_text(start, end)
         label = contract.service_type or "Service"
+        fee = InvoiceLine(
+            kind=LineKind.FEE,
+            description=f"{label} ({contract.name}), {start} – {end}: {proration}",
+            amount=amount,
+            period_start=start,
+            period_end=end,
+            days=(end - start).days + 1,
+            detail=proration,
+        )
         drafts.append(
-            InvoiceDraft(
+            Invoice(
                 invoice_key=f"{contract.id}/{start.isoformat()}/{end.isoformat()}",
                 contract_id=contract.id,
                 contract_name=contract.name,
@@ -346,13 +325,10 @@ def plan_run(
                 billing_email=contract.billing_email,
                 period_start=start,
                 period_end=end,
-                days=(end - start).days + 1,
-                amount=amount,
                 currency=contract.currency,
                 issue_date=issued,
                 due_date=issued + timedelta(days=contract.payment_terms),
-                proration=proration,
-                description=f"{label} ({contract.name}), {start} – {end}: {proration}",
+                lines=(fee,),
                 note=note,
             )
         )
@@ -383,17 +359,3 @@ def highest_number(numbers: Iterable[str | None], year: int) -> int:
 def format_number(year: int, sequence: int) -> str:
     """INV-2026-0001: four digits at least."""
     return f"INV-{year:04d}-{sequence:04d}"
-
-
-def check_transition(current: str, target: str) -> None:
-    """Raise BillingError, in words, unless billing.md allows `current` -> `target`."""
-    if current not in TRANSITIONS:
-        raise BillingError(f"Unknown invoice status '{current}'.")
-    allowed = TRANSITIONS[InvoiceStatus(current)]
-    if target not in allowed:
-        if not allowed:
-            raise BillingError(f"A {current} invoice cannot change any more.")
-        if target == InvoiceStatus.PAID and current == InvoiceStatus.DRAFT:
-            raise BillingError("Authorize the invoice before marking it paid.")
-        options = " or ".join(allowed)
-        raise BillingError(f"A {current} invoice can only become {options}, not {target}.")

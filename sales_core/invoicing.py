@@ -17,12 +17,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
-from sales_core import money, pdf, schema, store
+from sales_core import ledger, money, pdf, schema, store
 from sales_core.access import Actor, require
 from sales_core.billing import (
-    InvoiceDraft,
     KnownInvoice,
     Month,
     Plan,
@@ -32,6 +29,7 @@ from sales_core.billing import (
 )
 from sales_core.config import Settings
 from sales_core.errors import SalesError
+from sales_core.invoice import Invoice
 from sales_core.ledger import audit, seller, write_lock
 from sales_core.models import Contract
 
@@ -67,36 +65,13 @@ UNION
 SELECT invoice_key FROM invoices WHERE invoice_key IS NOT NULL
 """
 
-_INSERT_SCHEMA = pa.schema(
-    [
-        ("invoice_key", pa.string()),
-        ("number", pa.string()),
-        ("contract_id", pa.string()),
-        ("contract_name", pa.string()),
-        ("community", pa.string()),
-        ("billing_email", pa.string()),
-        ("period_start", pa.date32()),
-        ("period_end", pa.date32()),
-        ("days", pa.int32()),
-        ("amount", pa.decimal128(18, 2)),
-        ("currency", pa.string()),
-        ("issue_date", pa.date32()),
-        ("due_date", pa.date32()),
-        ("payment_terms", pa.int32()),
-        ("proration", pa.string()),
-        ("description", pa.string()),
-        ("run_month", pa.string()),
-        ("created_by", pa.string()),
-    ]
-)
-
 
 @dataclass
 class RunResult:
     """What one generate call did."""
 
     plan: Plan
-    created: list[InvoiceDraft] = field(default_factory=list)
+    created: list[Invoice] = field(default_factory=list)
     pdfs: dict[str, Path] = field(default_factory=dict)
     pushed: int = 0
     push_error: str | None = None
@@ -110,7 +85,7 @@ class RunResult:
 def plan_json(plan: Plan, *, numbered: bool = False) -> dict[str, Any]:
     """The JSON object of billing.md: amounts and dates as strings."""
 
-    def invoice(draft: InvoiceDraft) -> dict[str, Any]:
+    def invoice(draft: Invoice) -> dict[str, Any]:
         data: dict[str, Any] = {
             "invoice_key": draft.invoice_key,
             "contract_id": draft.contract_id,
@@ -124,7 +99,7 @@ def plan_json(plan: Plan, *, numbered: bool = False) -> dict[str, Any]:
             "description": draft.description,
         }
         if numbered:
-            data["invoice_number"] = draft.invoice_number
+            data["invoice_number"] = draft.number
         return data
 
     return {
@@ -165,9 +140,7 @@ def preview(settings: Settings, month: Month, issue_date: date | None = None) ->
         return _plan(con, month, issue_date)
 
 
-def _numbered(
-    plan: Plan, numbers: Iterable[str | None], taken_keys: set[str]
-) -> list[InvoiceDraft]:
+def _numbered(plan: Plan, numbers: Iterable[str | None], taken_keys: set[str]) -> list[Invoice]:
     """Numbers in plan order; a period billed again after a void gets its key a '/2' suffix.
 
     The voided invoice keeps its key (and its AirTable row, which an upsert on the same key
@@ -186,74 +159,10 @@ def _numbered(
             replace(
                 draft,
                 invoice_key=key,
-                invoice_number=format_number(year, next_number + offset),
+                number=format_number(year, next_number + offset),
             )
         )
     return out
-
-
-def _insert(con: store.Connection, drafts: list[InvoiceDraft], month: Month, actor: str) -> None:
-    rows = [
-        {
-            "invoice_key": d.invoice_key,
-            "number": d.invoice_number,
-            "contract_id": d.contract_id,
-            "contract_name": d.contract_name,
-            "community": d.community,
-            "billing_email": d.billing_email,
-            "period_start": d.period_start,
-            "period_end": d.period_end,
-            "days": d.days,
-            "amount": d.amount,
-            "currency": d.currency,
-            "issue_date": d.issue_date,
-            "due_date": d.due_date,
-            "payment_terms": (d.due_date - d.issue_date).days,
-            "proration": d.proration,
-            "description": d.description,
-            "run_month": str(month),
-            "created_by": actor,
-        }
-        for d in drafts
-    ]
-    new_invoices = pa.Table.from_pylist(rows, schema=_INSERT_SCHEMA)
-    with store.registered(con, new_invoices=new_invoices):
-        store.execute(
-            con,
-            """
-            INSERT INTO generated_invoices (
-                invoice_key, number, contract_id, contract_name, community, billing_email,
-                period_start, period_end, days, amount, currency, issue_date, due_date,
-                payment_terms, proration, description, run_month, created_by,
-                status, created_at, updated_at, push_state, revision)
-            SELECT invoice_key, number, contract_id, contract_name, community, billing_email,
-                   period_start, period_end, days, amount, currency, issue_date, due_date,
-                   payment_terms, proration, description, run_month, created_by,
-                   $draft, $now, $now, $pending, 0
-            FROM new_invoices
-            """,
-            {"now": store.utcnow()},
-        )
-
-
-def _draft_document(draft: InvoiceDraft) -> pdf.InvoiceDocument:
-    assert draft.invoice_number is not None
-    return pdf.InvoiceDocument(
-        number=draft.invoice_number,
-        issue_date=draft.issue_date,
-        due_date=draft.due_date,
-        payment_terms_days=(draft.due_date - draft.issue_date).days,
-        community=draft.community,
-        contract_name=draft.contract_name,
-        billing_email=draft.billing_email,
-        description=draft.description,
-        period_start=draft.period_start,
-        period_end=draft.period_end,
-        days=draft.days,
-        proration=draft.proration,
-        amount=draft.amount,
-        currency=draft.currency,
-    )
 
 
 def generate(
@@ -288,12 +197,12 @@ def generate(
         taken = {r[0] for r in con.execute(_KEYS_SQL).fetchall()}
         drafts = _numbered(plan, numbers, taken)
         if drafts:
-            _insert(con, drafts, month, actor.label)
+            ledger.insert(con, drafts, run_month=str(month), actor=actor.label)
             audit(
                 con,
                 actor.label,
                 "generate",
-                [d.invoice_number or "" for d in drafts],
+                [d.number or "" for d in drafts],
                 month=str(month),
                 detail=f"{len(drafts)} invoices",
             )
@@ -303,7 +212,7 @@ def generate(
     result = RunResult(plan=plan, created=drafts)
     if drafts:
         say(f"Writing {len(drafts)} PDFs…", 0.1)
-        documents = [_draft_document(d) for d in drafts]
+        documents = drafts
 
         def pdf_progress(done: int) -> None:
             say(f"Writing PDFs: {done} of {len(documents)}", 0.1 + 0.7 * done / len(documents))
@@ -312,7 +221,7 @@ def generate(
             paths = pdf.write_invoices(
                 documents, seller(settings), settings.invoice_dir, progress=pdf_progress
             )
-            result.pdfs = dict(zip([d.number for d in documents], paths, strict=True))
+            result.pdfs = dict(zip([d.number or "" for d in documents], paths, strict=True))
         except (OSError, RuntimeError) as exc:
             result.pdf_error = (
                 f"the PDF files could not be written to {settings.invoice_dir} ({exc}); "

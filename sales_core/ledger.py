@@ -12,13 +12,14 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from sales_core import pdf, store
 from sales_core.access import Actor, require
-from sales_core.billing import check_transition
 from sales_core.config import Settings
 from sales_core.errors import BillingError
-from sales_core.vocabulary import InvoiceStatus
+from sales_core.invoice import Invoice, InvoiceLine, check_transition, reachable
+from sales_core.vocabulary import SETTLED_INVOICE_STATUSES, InvoiceStatus, LineKind, PushState
 
 # One invoice-changing operation at a time in this process (runs and state changes).
 write_lock = threading.Lock()
@@ -39,6 +40,136 @@ def audit(
         "VALUES (?, ?, ?, ?, ?, ?)",
         [store.utcnow(), actor, action, month, numbers, detail],
     )
+
+
+# An invoice as stored: its row in generated_invoices (what the run decides) and its lines.
+_HEADER = pa.schema(
+    [
+        ("invoice_key", pa.string()),
+        ("number", pa.string()),
+        ("contract_id", pa.string()),
+        ("contract_name", pa.string()),
+        ("community", pa.string()),
+        ("billing_email", pa.string()),
+        ("period_start", pa.date32()),
+        ("period_end", pa.date32()),
+        ("days", pa.int32()),
+        ("amount", pa.decimal128(18, 2)),
+        ("currency", pa.string()),
+        ("issue_date", pa.date32()),
+        ("due_date", pa.date32()),
+        ("payment_terms", pa.int32()),
+        ("proration", pa.string()),
+        ("description", pa.string()),
+        ("run_month", pa.string()),
+        ("created_by", pa.string()),
+    ]
+)
+_LINE = pa.schema(
+    [
+        ("invoice_key", pa.string()),
+        ("position", pa.int32()),
+        ("kind", pa.string()),
+        ("description", pa.string()),
+        ("amount", pa.decimal128(18, 2)),
+        ("period_start", pa.date32()),
+        ("period_end", pa.date32()),
+        ("days", pa.int32()),
+        ("detail", pa.string()),
+        ("charge_id", pa.string()),
+    ]
+)
+
+
+def _names(schema: pa.Schema) -> str:
+    return ", ".join(schema.names)
+
+
+def insert(con: store.Connection, invoices: list[Invoice], *, run_month: str, actor: str) -> None:
+    """Store numbered invoices as Drafts, queued for the push (inside the caller's transaction).
+
+    Every column is named: a column added by a later migration never shifts these.
+    """
+    headers = [
+        {
+            "invoice_key": i.invoice_key,
+            "number": i.number,
+            "contract_id": i.contract_id,
+            "contract_name": i.contract_name,
+            "community": i.community,
+            "billing_email": i.billing_email,
+            "period_start": i.period_start,
+            "period_end": i.period_end,
+            "days": i.days,
+            "amount": i.amount,
+            "currency": i.currency,
+            "issue_date": i.issue_date,
+            "due_date": i.due_date,
+            "payment_terms": i.payment_terms_days,
+            "proration": i.proration,
+            "description": i.description,
+            "run_month": run_month,
+            "created_by": actor,
+        }
+        for i in invoices
+    ]
+    lines = [
+        {
+            "invoice_key": i.invoice_key,
+            "position": position,
+            "kind": line.kind.value,
+            "description": line.description,
+            "amount": line.amount,
+            "period_start": line.period_start,
+            "period_end": line.period_end,
+            "days": line.days,
+            "detail": line.detail,
+            "charge_id": line.charge_id,
+        }
+        for i in invoices
+        for position, line in enumerate(i.lines, start=1)
+    ]
+    new_invoices = pa.Table.from_pylist(headers, schema=_HEADER)
+    new_lines = pa.Table.from_pylist(lines, schema=_LINE)
+    with store.registered(con, new_invoices=new_invoices, new_lines=new_lines):
+        store.execute(
+            con,
+            f"""
+            INSERT INTO generated_invoices ({_names(_HEADER)},
+                status, created_at, updated_at, push_state, revision)
+            SELECT {_names(_HEADER)}, $draft, $now, $now, $pending, 0
+            FROM new_invoices
+            """,
+            {"now": store.utcnow()},
+        )
+        con.execute(
+            f"INSERT INTO invoice_lines ({_names(_LINE)}) SELECT {_names(_LINE)} FROM new_lines"
+        )
+
+
+_LOAD_SQL = """
+SELECT g.invoice_key, g.number, g.contract_id, g.contract_name, g.community, g.billing_email,
+       g.period_start, g.period_end, g.currency, g.issue_date, g.due_date, g.status,
+       list({'kind': l.kind, 'description': l.description, 'amount': l.amount,
+             'period_start': l.period_start, 'period_end': l.period_end, 'days': l.days,
+             'detail': l.detail, 'charge_id': l.charge_id} ORDER BY l.position) AS lines
+FROM generated_invoices AS g
+JOIN invoice_lines AS l USING (invoice_key)
+WHERE list_contains($numbers, g.number)
+GROUP BY ALL
+ORDER BY g.number
+"""
+
+
+def load(con: store.Connection, numbers: list[str]) -> list[Invoice]:
+    """The invoices made here with these numbers, lines and current state included."""
+    invoices = []
+    for row in store.query(con, _LOAD_SQL, {"numbers": numbers}):
+        lines = tuple(
+            InvoiceLine(**{**line, "kind": LineKind(line["kind"])}) for line in row.pop("lines")
+        )
+        invoices.append(Invoice(**{**row, "status": InvoiceStatus(row["status"])}, lines=lines))
+    return invoices
 
 
 def seller(settings: Settings) -> pdf.Seller:
@@ -171,18 +302,12 @@ def pending_in(con: store.Connection) -> int:
 
 
 def invoice_pdf(settings: Settings, number: str) -> bytes:
-    """The PDF of one generated invoice, rendered from the store (same bytes every time)."""
+    """The PDF of one generated invoice, rendered from the store in its current state."""
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-        rows = store.query(
-            con,
-            "SELECT number, issue_date, due_date, payment_terms AS payment_terms_days, "
-            "community, contract_name, billing_email, description, period_start, period_end, "
-            "days, proration, amount, currency, status FROM generated_invoices WHERE number = ?",
-            [number],
-        )
-    if not rows:
+        found = load(con, [number])
+    if not found:
         raise BillingError(f"No invoice {number} was generated here.")
-    return pdf.render_invoice(pdf.InvoiceDocument(**rows[0]), seller(settings))
+    return pdf.render_invoice(found[0], seller(settings))
 
 
 def audit_log(settings: Settings, limit: int = 200) -> pd.DataFrame:
@@ -195,28 +320,60 @@ def audit_log(settings: Settings, limit: int = 200) -> pd.DataFrame:
         ).df()
 
 
-_ADOPT_SQL = """
-UPDATE generated_invoices AS g
-SET status = i.status, paid_date = i.paid_date, updated_at = $now,
-    revision = g.revision + 1, push_state = $pushed, push_error = NULL
-FROM invoices AS i
-WHERE i.invoice_key = g.invoice_key
-  AND list_contains($invoice_states, i.status)
+# Invoices made here whose AirTable row, synced just now, says something else.
+_DIFFERENT_SQL = """
+SELECT g.number, i.id, g.status AS here, i.status AS there, i.paid_date, g.push_state
+FROM generated_invoices AS g
+JOIN invoices AS i ON i.invoice_key = g.invoice_key
+WHERE list_contains($invoice_states, i.status)
   AND (i.status IS DISTINCT FROM g.status OR i.paid_date IS DISTINCT FROM g.paid_date)
-  AND (g.push_state = $pushed OR list_contains($settled_states, i.status))
-RETURNING number, status
+ORDER BY g.number
+"""
+
+_ADOPT_SQL = """
+UPDATE generated_invoices
+SET status = $status, paid_date = $paid_date, updated_at = $now,
+    revision = revision + 1, push_state = $pushed, push_error = NULL
+WHERE number = $number
 """
 
 
-def adopt_airtable_changes(con: store.Connection) -> list[str]:
-    """After a sync: take AirTable's status for invoices generated here (inside the sync's
-    transaction); returns the numbers that changed.
+@dataclass(frozen=True)
+class Adoption:
+    """What a sync took from AirTable for the invoices made here, and what it would not take."""
 
-    Once an invoice is in AirTable, AirTable is where people work on it: a status or paid date
-    changed there wins over the copy here. A change made here and not yet pushed wins, unless
-    AirTable already says Paid or Void, which no change from here may overwrite.
+    adopted: list[str]
+    refused: list[tuple[str, str, str]]  # (number, AirTable record id, why), for a person
+
+
+def adopt_airtable_changes(con: store.Connection) -> Adoption:
+    """After a sync: take AirTable's state for invoices generated here (inside the sync's
+    transaction).
+
+    Once an invoice is in AirTable, AirTable is where people work on it: a state or paid date
+    changed there wins over the copy here when the transition table allows the move, even in
+    several steps (Draft here, Paid there). A change made here and not yet pushed wins, unless
+    AirTable already says Paid or Void. A step back (Paid there after Void here, or Authorized
+    after Paid) is never taken: it is refused and left for a person.
     """
-    rows = store.execute(con, _ADOPT_SQL, {"now": store.utcnow()}).fetchall()
-    for number, status in rows:
-        audit(con, "AirTable (sync)", "adopt", [number], detail=f"status {status} from AirTable")
-    return [row[0] for row in rows]
+    adopted: list[str] = []
+    refused: list[tuple[str, str, str]] = []
+    rows = store.execute(con, _DIFFERENT_SQL).fetchall()
+    for number, record_id, here, there, paid_date, push_state in rows:
+        if push_state != PushState.PUSHED and there not in SETTLED_INVOICE_STATUSES:
+            continue  # ours is newer: the next push sends it
+        if here != there and not reachable(here, there):
+            why = (
+                f"{number} is {here} here and {there} in AirTable: a step back is not taken; "
+                f"put AirTable's Status back or void and bill again"
+            )
+            refused.append((number, record_id, why))
+            continue
+        store.execute(
+            con,
+            _ADOPT_SQL,
+            {"status": there, "paid_date": paid_date, "now": store.utcnow(), "number": number},
+        )
+        audit(con, "AirTable (sync)", "adopt", [number], detail=f"status {there} from AirTable")
+        adopted.append(number)
+    return Adoption(adopted, refused)

@@ -293,6 +293,34 @@ _M7 = (
     """,
 )
 
+# The lines of each invoice made here: until now every invoice had one fee line, whose text,
+# period and amount were columns of the invoice; each gets that line as line 1. A charge's
+# record id is unique among lines, so no charge is ever billed twice.
+_M8 = (
+    """
+    CREATE TABLE invoice_lines (
+        invoice_key VARCHAR NOT NULL,
+        position INTEGER NOT NULL,
+        kind VARCHAR NOT NULL,
+        description VARCHAR NOT NULL,
+        amount DECIMAL(18, 2) NOT NULL,
+        period_start DATE,
+        period_end DATE,
+        days INTEGER,
+        detail VARCHAR NOT NULL,
+        charge_id VARCHAR UNIQUE,
+        PRIMARY KEY (invoice_key, position)
+    )
+    """,
+    """
+    INSERT INTO invoice_lines (invoice_key, position, kind, description, amount, period_start,
+                               period_end, days, detail, charge_id)
+    SELECT invoice_key, 1, 'fee', description, amount, period_start, period_end, days,
+           proration, NULL
+    FROM generated_invoices
+    """,
+)
+
 # Append only: a released migration is never edited; add a new one instead.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "current tables, sync runs, quarantine, opportunity history", _M1),
@@ -302,6 +330,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "who saved each local assessment", _M5),
     Migration(6, "every invoice the dashboards count, synced or made here", _M6),
     Migration(7, "the receivables view names its columns", _M7),
+    Migration(8, "invoice lines, one fee line for each invoice made so far", _M8),
 )
 
 LATEST = MIGRATIONS[-1].version

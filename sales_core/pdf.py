@@ -18,15 +18,16 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from sales_core import money
+from sales_core.errors import BillingError
 from sales_core.fonts import FALLBACK, INVOICE_CODEPOINTS, REGULAR
+from sales_core.invoice import Invoice
 from sales_core.vocabulary import InvoiceStatus
 
 _COVERED = frozenset(INVOICE_CODEPOINTS) | {0x0A, 0x0D}
@@ -43,34 +44,13 @@ class Seller:
     payment_instructions: str
 
 
-@dataclass(frozen=True)
-class InvoiceDocument:
-    """Everything printed on one invoice."""
-
-    number: str
-    issue_date: date
-    due_date: date
-    payment_terms_days: int
-    community: str
-    contract_name: str
-    billing_email: str | None
-    description: str
-    period_start: date
-    period_end: date
-    days: int
-    proration: str
-    amount: Decimal
-    currency: str
-    status: str = InvoiceStatus.DRAFT
-
-
-def _texts(doc: InvoiceDocument, seller: Seller) -> tuple[str, ...]:
+def _texts(doc: Invoice, seller: Seller) -> tuple[str, ...]:
     return (
         doc.community,
         doc.contract_name,
         doc.billing_email or "",
-        doc.description,
-        doc.proration,
+        *(line.description for line in doc.lines),
+        *(line.detail for line in doc.lines),
         seller.name,
         seller.address,
         seller.payment_instructions,
@@ -104,17 +84,24 @@ class _InvoicePDF(FPDF):
         self.cell(0, 5, self._footer_text, align="C")
 
 
-def render_invoice(doc: InvoiceDocument, seller: Seller) -> bytes:
+def _number_of(doc: Invoice) -> str:
+    if doc.number is None:
+        raise BillingError(f"Invoice {doc.invoice_key} has no number yet: it cannot be printed.")
+    return doc.number
+
+
+def render_invoice(doc: Invoice, seller: Seller) -> bytes:
     """One invoice as PDF bytes; identical bytes for an identical invoice.
 
     Most invoices only need Windows-1252 (Western names, €, –): they use the core font
     Helvetica and embed nothing, which is several times faster. Others embed DejaVu Sans.
     """
-    pdf = _InvoicePDF(f"{doc.number} - page 1")
+    number = _number_of(doc)
+    pdf = _InvoicePDF(f"{number} - page 1")
     pdf.set_creation_date(
         datetime(doc.issue_date.year, doc.issue_date.month, doc.issue_date.day, tzinfo=UTC)
     )
-    pdf.set_title(f"Invoice {doc.number}")
+    pdf.set_title(f"Invoice {number}")
     pdf.set_author(seller.name)
     pdf.set_producer("sales-core")
     texts = _texts(doc, seller)
@@ -150,7 +137,7 @@ def render_invoice(doc: InvoiceDocument, seller: Seller) -> bytes:
     pdf.set_font("helvetica", "B", 22)
     pdf.cell(width / 2, 12, "INVOICE")
     pdf.set_font("helvetica", "B", 12)
-    pdf.cell(width / 2, 12, doc.number, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(width / 2, 12, number, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if doc.status == InvoiceStatus.VOID:
         pdf.set_text_color(180, 0, 0)
         pdf.cell(0, 7, "VOID", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -160,7 +147,7 @@ def render_invoice(doc: InvoiceDocument, seller: Seller) -> bytes:
     # Dates on the right, the buyer on the left
     top = pdf.get_y()
     facts = [
-        ("Invoice number", doc.number),
+        ("Invoice number", number),
         ("Issue date", doc.issue_date.isoformat()),
         ("Due date", doc.due_date.isoformat()),
         ("Terms", f"Net {doc.payment_terms_days} days"),
@@ -193,23 +180,31 @@ def render_invoice(doc: InvoiceDocument, seller: Seller) -> bytes:
         pdf.cell(w, 7, title, align=align, fill=True)
     pdf.ln(7)
     pdf.set_font(data_font, "", 9)
-    line_top = pdf.get_y()
-    pdf.multi_cell(widths[0], 5, doc.description, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    description_bottom = pdf.get_y()
-    pdf.set_xy(left + widths[0], line_top)
-    pdf.multi_cell(
-        widths[1],
-        5,
-        f"{doc.period_start} – {doc.period_end}\n{doc.proration}",
-        align="L",
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
-    )
-    period_bottom = pdf.get_y()
-    pdf.set_xy(left + widths[0] + widths[1], line_top)
-    pdf.cell(widths[2], 5, str(doc.days), align="R")
-    pdf.cell(widths[3], 5, money.grouped(doc.amount, doc.currency), align="R")
-    pdf.set_y(max(description_bottom, period_bottom) + 3)
+    for line in doc.lines:
+        line_top = pdf.get_y()
+        pdf.multi_cell(
+            widths[0], 5, line.description, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+        description_bottom = pdf.get_y()
+        pdf.set_xy(left + widths[0], line_top)
+        period = (
+            f"{line.period_start} – {line.period_end}"
+            if line.period_start and line.period_end
+            else ""
+        )
+        pdf.multi_cell(
+            widths[1],
+            5,
+            "\n".join(part for part in (period, line.detail) if part),
+            align="L",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+        period_bottom = pdf.get_y()
+        pdf.set_xy(left + widths[0] + widths[1], line_top)
+        pdf.cell(widths[2], 5, "" if line.days is None else str(line.days), align="R")
+        pdf.cell(widths[3], 5, money.grouped(line.amount, doc.currency), align="R")
+        pdf.set_y(max(description_bottom, period_bottom) + 3)
     pdf.set_draw_color(180, 180, 180)
     pdf.line(left, pdf.get_y(), left + width, pdf.get_y())
     pdf.ln(3)
@@ -230,13 +225,13 @@ def render_invoice(doc: InvoiceDocument, seller: Seller) -> bytes:
     # Payment
     label("PAYMENT", bold=True)
     data(seller.payment_instructions, size=9, height=4.5)
-    data(f"Please pay by {doc.due_date.isoformat()} and quote {doc.number}.", size=9, height=4.5)
+    data(f"Please pay by {doc.due_date.isoformat()} and quote {number}.", size=9, height=4.5)
     return bytes(pdf.output())
 
 
-def write_invoice(doc: InvoiceDocument, seller: Seller, directory: Path) -> Path:
+def write_invoice(doc: Invoice, seller: Seller, directory: Path) -> Path:
     """Render one invoice to `directory/<year>/<number>.pdf` (written atomically)."""
-    target = directory / str(doc.issue_date.year) / f"{doc.number}.pdf"
+    target = directory / str(doc.issue_date.year) / f"{_number_of(doc)}.pdf"
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".pdf.partial")
     partial.write_bytes(render_invoice(doc, seller))
@@ -244,7 +239,7 @@ def write_invoice(doc: InvoiceDocument, seller: Seller, directory: Path) -> Path
     return target
 
 
-def write_batch(batch: list[InvoiceDocument], seller: Seller, directory: Path) -> list[Path]:
+def write_batch(batch: list[Invoice], seller: Seller, directory: Path) -> list[Path]:
     """Render a batch in this process (what each worker does)."""
     return [write_invoice(doc, seller, directory) for doc in batch]
 
@@ -254,7 +249,7 @@ PARALLEL_FROM = 40
 
 
 def write_invoices(
-    documents: list[InvoiceDocument],
+    documents: list[Invoice],
     seller: Seller,
     directory: Path,
     *,

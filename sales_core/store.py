@@ -56,7 +56,7 @@ def migrate(con: Connection, migrations: tuple[Migration, ...] = MIGRATIONS) -> 
             for statement in migration.statements:
                 con.execute(statement)
             con.execute(
-                "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 [migration.version, migration.name, utcnow()],
             )
             con.commit()

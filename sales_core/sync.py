@@ -326,7 +326,8 @@ _QUARANTINE_SCHEMA = pa.schema(
 )
 
 _HISTORY_CHANGED = """
-INSERT INTO opportunity_history
+INSERT INTO opportunity_history (opportunity_id, observed_at, sync_run_id, change, name, stage,
+                                 value, currency, probability_rating)
 SELECT s.id, $now, $run, CASE WHEN o.id IS NULL THEN 'created' ELSE 'changed' END,
        s.name, s.stage, s.value, s.currency, s.probability_rating
 FROM staged AS s LEFT JOIN opportunities AS o ON o.id = s.id
@@ -338,7 +339,8 @@ WHERE o.id IS NULL
 """
 
 _HISTORY_DELETED = """
-INSERT INTO opportunity_history
+INSERT INTO opportunity_history (opportunity_id, observed_at, sync_run_id, change, name, stage,
+                                 value, currency, probability_rating)
 SELECT o.id, $now, $run, 'deleted', o.name, o.stage, o.value, o.currency, o.probability_rating
 FROM opportunities AS o
 WHERE o.id NOT IN (SELECT id FROM staged) AND o.id NOT IN (SELECT id FROM kept)
@@ -401,11 +403,18 @@ def load(
     )
     with store.registered(con, problems=problems):
         con.execute(
-            "INSERT INTO quarantine SELECT ?, table_name, record_id, field, problem, raw_value, "
-            "severity FROM problems",
+            "INSERT INTO quarantine (sync_run_id, table_name, record_id, field, problem, "
+            "raw_value, severity) "
+            "SELECT ?, table_name, record_id, field, problem, raw_value, severity FROM problems",
             [run_id],
         )
-    ledger.adopt_airtable_changes(con)
+    adoption = ledger.adopt_airtable_changes(con)
+    for _, record_id, why in adoption.refused:  # shown on Data health with the quarantine
+        con.execute(
+            "INSERT INTO quarantine (sync_run_id, table_name, record_id, field, problem, "
+            "raw_value, severity) VALUES (?, 'invoices', ?, 'Status', ?, NULL, 'warning')",
+            [run_id, record_id, why],
+        )
     store.bump_data_version(con)
     return run_id
 

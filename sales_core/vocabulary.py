@@ -112,6 +112,9 @@ def texts(members: tuple[StrEnum, ...] | type[StrEnum]) -> list[str]:
 
 # The words SQL may name as parameters: `$issued`, `$won`, ... A query's dict of parameters
 # gains the ones it names (see `bind`); none is ever spelled out in SQL text.
+# Final states: no change from here may overwrite them.
+SETTLED_INVOICE_STATUSES = (InvoiceStatus.PAID, InvoiceStatus.VOID)
+
 SQL_WORDS: dict[str, str | list[str]] = {
     "won": Stage.WON,
     "lost": Stage.LOST,
@@ -125,7 +128,7 @@ SQL_WORDS: dict[str, str | list[str]] = {
     "void": InvoiceStatus.VOID,
     "issued": texts(ISSUED_INVOICE_STATUSES),
     "invoice_states": texts(InvoiceStatus),
-    "settled_states": texts((InvoiceStatus.PAID, InvoiceStatus.VOID)),
+    "settled_states": texts(SETTLED_INVOICE_STATUSES),
     "receivable": InvoiceType.RECEIVABLE,
     "payable": InvoiceType.PAYABLE,
     "pending": PushState.PENDING,

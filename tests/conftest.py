@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from sales_core import invoicing
+from sales_core.billing import Month
 from sales_core.config import SETTING_NAMES, Settings, load_settings
+from sales_core.sync import run_sync
 from tests.fake_airtable import FakeAirtable
 from tests.fixtures_airtable import fake_airtable  # noqa: F401  (fixture)
 
@@ -66,3 +71,47 @@ def loopback_settings(tmp_path: Path) -> LoopbackSettings:
         return load_settings(chosen, tmp_path / "no-secrets.toml")
 
     return make
+
+
+# The demo's current month, and the loopback base's credentials.
+NOVEMBER = Month(2026, 11)
+TOKEN = "test-token-0123456789"
+BASE = "appTESTBASE000001"
+
+
+@pytest.fixture
+def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The demo data synced into a fresh store; PDFs under tmp_path."""
+    monkeypatch.setenv("INVOICE_DIR", str(tmp_path / "invoices"))
+    configured = load_settings()
+    run_sync(configured)
+    return configured
+
+
+@pytest.fixture
+def airtable(loopback_settings: LoopbackSettings) -> Iterator[tuple[FakeAirtable, Settings]]:
+    """A fake base serving the demo data, and settings pointing at it (synced once)."""
+    with FakeAirtable(token=TOKEN, base_id=BASE) as server:
+        for table in ("opportunities", "contracts", "invoices", "qualifications"):
+            records = json.loads((ROOT / "data" / "demo" / f"{table}.json").read_text())["records"]
+            server.set_records(table.capitalize(), records)
+        settings = loopback_settings(
+            server,
+            AIRTABLE_REQUESTS_PER_SECOND="200",
+            AIRTABLE_RATE_LIMIT_PENALTY="0.2",
+            AIRTABLE_MAX_RETRIES="2",
+            AIRTABLE_TIMEOUT=None,
+        )
+        run_sync(settings)
+        yield server, settings
+        assert not server.internal_errors
+
+
+def numbers_of(result: invoicing.RunResult) -> list[str]:
+    return [d.number or "" for d in result.created]
+
+
+def sequence(number: str) -> int:
+    found = re.match(r"INV-2026-(\d+)$", number)
+    assert found, number
+    return int(found.group(1))

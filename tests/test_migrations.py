@@ -96,6 +96,11 @@ def test_release_1_database_migrates_to_the_fresh_schema_and_keeps_everything(
     assert rows(upgraded, "generated_invoices", ["void_reason"])[0] == ("Wrong community, re-bill",)
     audit = rows(upgraded, "audit_log", ["id", "action"])
     assert audit == [(1, "generate"), (2, "void"), (3, "authorized")]
+    # Each invoice made by release 1 has its single fee line, with the invoice's amount.
+    lines = rows(upgraded, "invoice_lines", ["invoice_key", "position", "kind", "amount"])
+    amounts = dict(rows(upgraded, "generated_invoices", ["invoice_key", "amount"]))
+    assert len(lines) == 21
+    assert all((pos, kind, amount) == (1, "fee", amounts[key]) for key, pos, kind, amount in lines)
     (assessment,) = rows(upgraded, "assessments", ["saved_by", "money_notes", "score"])
     assert assessment[:2] == ("treasurer@example.org", "NSF award, 2 years")
 

@@ -96,7 +96,7 @@ def with_an_invoice() -> str:
     made = invoicing.generate(
         settings, Month(2026, 11), actor=operator(BILLER, settings.access, "test"), push=False
     )
-    number = made.created[-1].invoice_number
+    number = made.created[-1].number
     assert number
     return number
 
