@@ -300,8 +300,11 @@ def sidebar(settings: Settings, user: Actor) -> bool:
         else:
             counts = ", ".join(f"{n:,} {t}" for t, n in result.counts.items())
             st.success(
-                f"Loaded {counts}. {result.rejected} quarantined, {result.warnings} warnings."
+                f"Loaded {counts}. {result.rejected} quarantined, {result.warnings} warnings. "
+                f"{result.push_text}".strip()
             )
+            if result.push_error:
+                st.warning(result.push_text)
         return True
 
 

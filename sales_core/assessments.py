@@ -4,9 +4,10 @@
    NOTHING`), so saving the same form twice never makes a second row.
 2. When AirTable is configured it then pushes every assessment not yet pushed, as an upsert on
    `Assessment Key`, so a retried push never makes a second AirTable record either.
-3. A push that fails leaves the rows with `pushed_at` NULL and the reason in `push_error`; they
-   go out with the next save or the next sync (`push_pending`, called before the sync fetches,
-   so they come back in the same sync).
+3. The push is the outbox's (`outbox.py`, shared with the invoices): a push that fails leaves
+   the rows 'pending' with the reason in `push_error`; they go out with the next save or the
+   next sync, which pushes them before it fetches (so they come back in the same sync) and
+   reports that it did.
 
 Also the reads the page needs: the opportunities to choose from, an opportunity's assessments
 (local and synced, newest first) and the latest assessment of each opportunity.
@@ -14,7 +15,6 @@ Also the reads the page needs: the opportunities to choose from, an opportunity'
 
 from __future__ import annotations
 
-import contextlib
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -25,11 +25,12 @@ from typing import Any
 
 import pandas as pd
 
-from sales_core import store
+from sales_core import outbox, store
 from sales_core.access import Actor, require
 from sales_core.airtable import AirtableSource
 from sales_core.config import Settings
 from sales_core.errors import SalesError
+from sales_core.outbox import PushOutcome
 from sales_core.qualification import (
     CRITERIA,
     Answer,
@@ -46,20 +47,6 @@ _NOTE_COLUMNS = [f"{criterion_attr(c)}_notes" for c in CRITERIA]
 # One push at a time in this process: two sessions pushing the same pending row together could
 # both create it in AirTable before either knew of the other.
 _push_lock = threading.Lock()
-
-
-@dataclass(frozen=True)
-class PushOutcome:
-    """What one push of pending assessments did."""
-
-    attempted: int = 0
-    pushed: int = 0
-    error: str | None = None
-
-    @property
-    def failed(self) -> int:
-        """How many assessments are still waiting to be pushed."""
-        return self.attempted - self.pushed
 
 
 @dataclass(frozen=True)
@@ -155,37 +142,7 @@ def _airtable_fields(row: dict[str, Any]) -> dict[str, Any]:
 def pending(settings: Settings) -> list[dict[str, Any]]:
     """The assessments saved here and not yet in AirTable, oldest first."""
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-        return store.query(
-            con, "SELECT * FROM assessments WHERE pushed_at IS NULL ORDER BY saved_at, rowid"
-        )
-
-
-def _mark_pushed(settings: Settings, confirmed: dict[str, str]) -> None:
-    with (
-        store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con,
-        store.transaction(con),
-    ):
-        now = store.utcnow()
-        for key, record_id in confirmed.items():
-            con.execute(
-                "UPDATE assessments SET airtable_id = ?, pushed_at = ?, push_error = NULL "
-                "WHERE assessment_key = ?",
-                [record_id, now, key],
-            )
-        store.bump_data_version(con)
-
-
-def _mark_failed(settings: Settings, keys: list[str], error: str) -> None:
-    with (
-        store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con,
-        store.transaction(con),
-    ):
-        con.execute(
-            "UPDATE assessments SET push_error = ? "
-            "WHERE pushed_at IS NULL AND list_contains(?, assessment_key)",
-            [error, keys],
-        )
-        store.bump_data_version(con)
+        return outbox.pending_rows(con, outbox.ASSESSMENTS)
 
 
 def push_pending(
@@ -194,48 +151,24 @@ def push_pending(
     """Upsert every assessment not yet pushed into AirTable's Qualifications table.
 
     Does nothing unless AirTable is configured, or when `source` is given and is not the
-    AirTable source (a demo sync). Never raises for a failed push: the rows keep `pushed_at`
-    NULL with the reason in words in `push_error`, and the outcome says what happened.
+    AirTable source (a demo sync). Never raises for a failed push: the rows stay pending with
+    the reason in words in `push_error`, and the outcome says what happened.
     """
     if not settings.airtable_configured:
         return PushOutcome()
     if source is not None and not isinstance(source, AirtableSource):
         return PushOutcome()
-    with _push_lock:
-        try:
-            rows = pending(settings)
-        except SalesError as exc:
-            return PushOutcome(error=str(exc))
-        if not rows:
-            return PushOutcome()
-        if progress is not None:
-            progress(f"Sending {len(rows)} saved assessment(s) to AirTable…")
-        pushed: set[str] = set()
-
-        def confirmed(chunk: dict[str, str]) -> None:
-            _mark_pushed(settings, chunk)
-            pushed.update(chunk)
-
-        try:
-            airtable = source if isinstance(source, AirtableSource) else AirtableSource(settings)
-            airtable.upsert_by_key(
-                "qualifications",
-                [_airtable_fields(row) for row in rows],
-                "assessment_key",
-                on_chunk=confirmed,
-            )
-        except Exception as exc:  # a push must never lose the assessment or fail its caller
-            error = (
-                str(exc)
-                if isinstance(exc, SalesError)
-                else (f"Unexpected error {type(exc).__name__}: {str(exc)[:300]}")
-            )
-            waiting = [r["assessment_key"] for r in rows if r["assessment_key"] not in pushed]
-            # If even that fails the rows stay pending all the same; the outcome has the reason.
-            with contextlib.suppress(SalesError):
-                _mark_failed(settings, waiting, error)
-            return PushOutcome(attempted=len(rows), pushed=len(pushed), error=error)
-        return PushOutcome(attempted=len(rows), pushed=len(pushed))
+    try:
+        return outbox.push(
+            settings, outbox.ASSESSMENTS, _airtable_fields, source=source, progress=progress
+        )
+    except Exception as exc:  # a push must never lose the assessment or fail its caller
+        error = (
+            str(exc)
+            if isinstance(exc, SalesError)
+            else f"Unexpected error {type(exc).__name__}: {str(exc)[:300]}"
+        )
+        return PushOutcome(error=error)
 
 
 # -- reads for the page -------------------------------------------------------------------------

@@ -44,6 +44,8 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
             f"Synced from {result.source}: {counts}; {result.rejected} quarantined, "
             f"{result.warnings} warnings, {result.requests} requests."
         )
+        if result.push_text:
+            print(result.push_text)
     return 0
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from sales_core import ledger, store
+from sales_core import outbox, store
 from sales_core.config import TABLE_KEYS
 
 
@@ -88,14 +88,7 @@ def sync_status(db_path: Path | str, *, lock_timeout: float = 10.0) -> SyncStatu
                 [ok[0]["id"]],
             ).fetchall()[0]
             rejected, warnings = int(row[0]), int(row[1])
-        pending = {
-            "assessments": int(
-                con.execute("SELECT count(*) FROM assessments WHERE pushed_at IS NULL").fetchall()[
-                    0
-                ][0]
-            ),
-            "invoices": int(ledger.pending_in(con)),
-        }
+        pending = outbox.pending_counts(con)
         made_here = {
             "qualifications": int(
                 con.execute(

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from sales_core import pdf, store
+from sales_core import outbox, pdf, store
 from sales_core.access import Actor, require
 from sales_core.config import Settings
 from sales_core.errors import BillingError
@@ -234,11 +234,10 @@ def change_status(settings: Settings, change: Change, *, actor: Actor, today: da
             )
         store.execute(
             con,
-            """
+            f"""
             UPDATE generated_invoices
             SET status = $target, paid_date = coalesce($paid_date, paid_date),
-                void_reason = coalesce($reason, void_reason), updated_at = $now,
-                push_state = $pending, revision = revision + 1
+                void_reason = coalesce($reason, void_reason), updated_at = $now, {outbox.QUEUED}
             WHERE number = $number
             """,
             {
@@ -289,16 +288,7 @@ def generated_invoices(
 def pending_push_count(settings: Settings) -> int:
     """How many generated invoices AirTable has not heard of yet (new or changed)."""
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-        return pending_in(con)
-
-
-# What AirTable has not heard of yet: generated invoices new, or changed since their push.
-PENDING_COUNT_SQL = "SELECT count(*) FROM generated_invoices WHERE push_state <> $pushed"
-
-
-def pending_in(con: store.Connection) -> int:
-    """`pending_push_count` on an open connection."""
-    return int(store.execute(con, PENDING_COUNT_SQL).fetchall()[0][0])
+        return outbox.pending_count(con, outbox.INVOICES)
 
 
 def invoice_pdf(settings: Settings, number: str) -> bytes:

@@ -321,6 +321,17 @@ _M8 = (
     """,
 )
 
+# One outbox: assessments gain the push state and revision invoices have, so one push serves
+# both. An assessment AirTable confirmed (pushed_at set) is 'pushed', any other 'pending'.
+_M9 = (
+    "ALTER TABLE assessments ADD COLUMN push_state VARCHAR DEFAULT 'pending'",
+    "ALTER TABLE assessments ADD COLUMN revision INTEGER DEFAULT 0",
+    """
+    UPDATE assessments
+    SET push_state = CASE WHEN pushed_at IS NULL THEN 'pending' ELSE 'pushed' END, revision = 0
+    """,
+)
+
 # Append only: a released migration is never edited; add a new one instead.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "current tables, sync runs, quarantine, opportunity history", _M1),
@@ -331,6 +342,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "every invoice the dashboards count, synced or made here", _M6),
     Migration(7, "the receivables view names its columns", _M7),
     Migration(8, "invoice lines, one fee line for each invoice made so far", _M8),
+    Migration(9, "assessments join the outbox: a push state and a revision", _M9),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -115,6 +115,20 @@ class SyncResult:
     warnings: int = 0
     requests: int = 0
     error: str | None = None
+    # The sync's first step: the assessments saved here and not yet in AirTable are pushed, so
+    # that they come back with the fetch. How many went, and why the rest did not.
+    pushed_assessments: int = 0
+    push_error: str | None = None
+
+    @property
+    def push_text(self) -> str:
+        """What the sync's push did, in words ('' when it had nothing to send)."""
+        if self.push_error:
+            return f"Saved assessments not yet in AirTable: {self.push_error}"
+        if self.pushed_assessments:
+            n = self.pushed_assessments
+            return f"First sent {n} saved assessment{'s' if n != 1 else ''} to AirTable."
+        return ""
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -465,7 +479,7 @@ def _run_sync(
             else make_source(settings, source if isinstance(source, str) else None)
         )
         source_name = src.name
-        assessments.push_pending(settings, src, progress)  # never raises; fetched back below
+        pushed = assessments.push_pending(settings, src, progress)  # never raises
         with _collector_paused():
             validated = fetch_and_validate(src, progress)
             if progress is not None:
@@ -504,4 +518,6 @@ def _run_sync(
         rejected=validated.rejected,
         warnings=validated.warnings,
         requests=src.request_count,
+        pushed_assessments=pushed.pushed,
+        push_error=pushed.error,
     )

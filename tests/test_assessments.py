@@ -175,7 +175,7 @@ def test_push__a_repeated_push_of_the_same_key_updates_the_same_record(
     settings = airtable_settings()
     assessments.save(settings, an_assessment(), "form-1", actor=VIEWER)
     with store.connect(settings.db_path) as con:
-        con.execute("UPDATE assessments SET pushed_at = NULL, airtable_id = NULL")
+        con.execute("UPDATE assessments SET push_state = 'sending', airtable_id = NULL")
     outcome = assessments.push_pending(settings)
     assert outcome.pushed == 1
     assert len(server.records("Qualifications")) == 1
@@ -242,8 +242,12 @@ def test_sync__pushes_pending_assessments_before_fetching(
 
     result = run_sync(settings)
     assert result.status == "ok" and result.counts["qualifications"] == 1
+    # The sync says what it pushed first.
+    assert (result.pushed_assessments, result.push_error) == (1, None)
+    assert result.push_text == "First sent 1 saved assessment to AirTable."
+    assert result.to_json()["pushed_assessments"] == 1
     [row] = local_rows(settings)
-    assert row["pushed_at"] is not None
+    assert row["pushed_at"] is not None and row["push_state"] == "pushed"
     with store.connect(settings.db_path) as con:
         synced = store.query(con, "SELECT assessment_key, money_notes FROM qualifications")
         latest = store.query(con, "SELECT assessment_key, origin FROM latest_assessment")
@@ -262,8 +266,11 @@ def test_sync__a_failed_push_does_not_fail_the_sync(
     assessments.save(settings, an_assessment(), "form-1", actor=VIEWER)
     result = run_sync(settings)
     assert result.status == "ok" and result.counts["opportunities"] == 1
+    assert result.pushed_assessments == 0 and "503" in str(result.push_error)
+    assert result.push_text.startswith("Saved assessments not yet in AirTable:")
     [row] = local_rows(settings)
     assert row["pushed_at"] is None and "503" in row["push_error"]
+    assert row["push_state"] == "pending"
 
 
 def test_sync__nothing_pending_sends_nothing(

@@ -103,6 +103,8 @@ def test_release_1_database_migrates_to_the_fresh_schema_and_keeps_everything(
     assert all((pos, kind, amount) == (1, "fee", amounts[key]) for key, pos, kind, amount in lines)
     (assessment,) = rows(upgraded, "assessments", ["saved_by", "money_notes", "score"])
     assert assessment[:2] == ("treasurer@example.org", "NSF award, 2 years")
+    # Never pushed (release 1 ran on the demo data): it joins the outbox as pending.
+    assert rows(upgraded, "assessments", ["push_state", "revision"]) == [("pending", 0)]
 
     # The upgraded store works: the dashboards' view reads, the sequences carry on.
     receivables = rows(upgraded, "receivables", ["count(*)"])

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sales_core import ledger, writeback
+from sales_core import ledger, outbox, writeback
 from sales_core.access import Actor
 from sales_core.invoicing import generate
 from sales_core.ledger import Change, change_status
@@ -84,7 +84,7 @@ def test_push__crash_between_airtable_and_local_update_is_reconciled(
     def crash(*args: Any) -> None:
         raise KeyboardInterrupt("the process died here")
 
-    monkeypatch.setattr(writeback, "_mark_pushed", crash)
+    monkeypatch.setattr(outbox, "_confirm", crash)
     with pytest.raises(KeyboardInterrupt):
         writeback.push_pending(settings, actor=Actor("a", "biller"))
     monkeypatch.undo()
@@ -123,7 +123,7 @@ def test_a_change_during_a_push_is_not_lost(airtable: Any, monkeypatch: pytest.M
     server, settings = airtable
     result = generate(settings, NOVEMBER, actor=Actor("a", "biller"), push=False)
     late = result.created[-1]  # in the last chunk
-    original = writeback._mark_pushed
+    original = outbox._confirm
     changed = []
 
     def change_then_mark(*args: Any) -> None:
@@ -137,7 +137,7 @@ def test_a_change_during_a_push_is_not_lost(airtable: Any, monkeypatch: pytest.M
             changed.append(True)
         original(*args)
 
-    monkeypatch.setattr(writeback, "_mark_pushed", change_then_mark)
+    monkeypatch.setattr(outbox, "_confirm", change_then_mark)
     writeback.push_pending(settings, actor=Actor("a", "biller"))
     monkeypatch.undo()
     assert ledger.pending_push_count(settings) == 1  # the change waits for the next push
