@@ -51,6 +51,15 @@ if count:
     ):
         column.metric(f"Total {currency}", total)
     st.dataframe(invoice_views.plan_frame(plan), hide_index=True, width="stretch", placeholder="—")
+    with st.expander(
+        f"The {len({d.contract_id for d in plan.drafts})} contracts billed, field by field"
+    ):
+        st.dataframe(
+            invoice_views.contracts_frame(invoicing.contracts_of(settings, plan)),
+            hide_index=True,
+            width="stretch",
+            placeholder="—",
+        )
 else:
     st.info(f"Nothing to invoice for {month_text}: every contract is billed or skipped.")
 if plan.skipped:

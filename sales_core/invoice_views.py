@@ -11,9 +11,11 @@ from datetime import date
 
 import pandas as pd
 
-from sales_core import ledger, money
+from sales_core import ledger, money, schema
 from sales_core.billing import Month, Plan
 from sales_core.config import Settings
+from sales_core.formatting import percent
+from sales_core.models import Contract
 
 PLAN_COLUMNS = ["Contract", "Amount", "Currency", "Period", "Days", "Proration", "Community", "Due"]
 
@@ -42,6 +44,43 @@ def plan_frame(plan: Plan) -> pd.DataFrame:
     if any(d.note for d in plan.drafts):
         frame.insert(1, "Note", [d.note for d in plan.drafts])
     return frame
+
+
+def _shown(value: object, kind: schema.Kind, currency: str) -> str:
+    if value is None or value == ():
+        return ""
+    if kind is schema.MONEY:
+        return money.grouped(value, currency)  # type: ignore[arg-type]
+    if kind is schema.FRACTION:
+        return percent(value, 1)  # type: ignore[arg-type]
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def contracts_frame(contracts: list[Contract]) -> pd.DataFrame:
+    """The run's contracts with every field declared in models.Contract, under its AirTable name.
+
+    Derived from the declaration: a field added to the model appears here with no other edit.
+    """
+    shown = [
+        c for c in schema.columns(Contract) if c.col.airtable and c.col.kind is not schema.LINKS
+    ]
+    return pd.DataFrame(
+        [
+            {
+                "Record id": contract.id,
+                **{
+                    str(c.col.airtable): _shown(
+                        getattr(contract, c.attr), c.col.kind, contract.currency
+                    )
+                    for c in shown
+                },
+            }
+            for contract in contracts
+        ],
+        columns=["Record id", *(str(c.col.airtable) for c in shown)],
+    )
 
 
 def skipped_frame(plan: Plan) -> pd.DataFrame:

@@ -125,6 +125,19 @@ def _contracts(con: store.Connection, month: Month) -> list[Contract]:
     return [Contract.model_construct(**row) for row in rows]
 
 
+def contracts_of(settings: Settings, plan: Plan) -> list[Contract]:
+    """The contracts the plan bills, by name: every declared field, for people to check."""
+    ids = sorted({d.contract_id for d in plan.drafts})
+    with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
+        rows = store.query(
+            con,
+            f"SELECT {_CONTRACT_COLUMNS} FROM contracts WHERE list_contains($ids, id) "
+            "ORDER BY name, id",
+            {"ids": ids},
+        )
+    return [Contract.model_construct(**row) for row in rows]
+
+
 def _known(con: store.Connection, month: Month) -> list[KnownInvoice]:
     rows = store.execute(con, _KNOWN_SQL, {"first": month.first}).fetchall()
     return [KnownInvoice(*row) for row in rows if row[0] is not None]

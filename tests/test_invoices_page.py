@@ -39,7 +39,9 @@ def test_preview_generate_and_change(monkeypatch: pytest.MonkeyPatch) -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert "Total USD" in metrics and "Total JPY" in metrics
     assert "." not in metrics["Total JPY"]  # no minor unit for yen
-    skipped = at.dataframe[1].value
+    [skipped] = [d.value for d in at.dataframe if "Reason" in d.value.columns]
+    [contracts] = [d.value for d in at.dataframe if "Monthly Fee" in d.value.columns]
+    assert len(contracts) == count  # the contracts billed, each once, field by field
     assert any("no Start Date" in reason for reason in skipped["Reason"])
 
     generate.click().run()

@@ -1,0 +1,54 @@
+"""What the Invoices page shows: the plan's rows, totals per currency, the contracts, a zip."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date
+
+from sales_core import invoice_views, invoicing, schema
+from sales_core.access import Actor
+from sales_core.config import Settings
+from sales_core.models import Contract
+from tests.conftest import NOVEMBER, numbers_of
+
+
+def test_the_plan_as_rows_and_totals_per_currency(demo: Settings) -> None:
+    plan = invoicing.preview(demo, NOVEMBER)
+    frame = invoice_views.plan_frame(plan)
+    assert list(frame.columns) == invoice_views.PLAN_COLUMNS
+    assert len(frame) == len(plan.drafts) > 0
+    totals = invoice_views.totals(plan)
+    assert set(totals) == {d.currency for d in plan.drafts}
+    assert totals["JPY"].replace(",", "").isdigit()  # no minor unit for yen
+
+
+def test_the_contracts_table_is_derived_from_the_declaration(demo: Settings) -> None:
+    plan = invoicing.preview(demo, NOVEMBER)
+    contracts = invoicing.contracts_of(demo, plan)
+    assert {c.id for c in contracts} == {d.contract_id for d in plan.drafts}
+    frame = invoice_views.contracts_frame(contracts)
+    declared = [
+        c.col.airtable
+        for c in schema.columns(Contract)
+        if c.col.airtable and c.col.kind is not schema.LINKS
+    ]
+    assert list(frame.columns) == ["Record id", *declared]
+    row = frame.set_index("Record id").loc[contracts[0].id]
+    assert row["Contract Name"] == contracts[0].name
+    fee = contracts[0].monthly_fee
+    assert fee is not None and row["Monthly Fee"].replace(",", "") == str(fee)
+
+
+def test_month_choices_run_from_two_years_back_to_three_months_ahead() -> None:
+    months = invoice_views.month_choices(date(2026, 11, 15))
+    assert months[:4] == ["2027-02", "2027-01", "2026-12", "2026-11"]
+    assert months[-1] == "2024-11" and len(months) == 28
+
+
+def test_the_zip_holds_every_pdf(demo: Settings) -> None:
+    made = invoicing.generate(demo, NOVEMBER, actor=Actor("a", "biller"), push=False)
+    numbers = numbers_of(made)[:3]
+    archive = zipfile.ZipFile(io.BytesIO(invoice_views.zip_of_pdfs(demo, numbers)))
+    assert archive.namelist() == [f"{n}.pdf" for n in numbers]
+    assert all(archive.read(f"{n}.pdf").startswith(b"%PDF") for n in numbers)
