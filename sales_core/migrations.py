@@ -332,6 +332,9 @@ _M9 = (
     """,
 )
 
+# The community's purchase order number, printed on its invoices (an optional Contract field).
+_M10 = ("ALTER TABLE contracts ADD COLUMN po_number VARCHAR",)
+
 # Append only: a released migration is never edited; add a new one instead.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "current tables, sync runs, quarantine, opportunity history", _M1),
@@ -343,6 +346,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "the receivables view names its columns", _M7),
     Migration(8, "invoice lines, one fee line for each invoice made so far", _M8),
     Migration(9, "assessments join the outbox: a push state and a revision", _M9),
+    Migration(10, "the PO Number of a contract", _M10),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -112,6 +112,7 @@ class Contract(_Record):
     payment_terms: Annotated[int, Col("Payment Terms", INT)] = 30
     billing_email: Annotated[str | None, Col("Billing Email", TEXT)] = None
     created_time: Annotated[datetime | None, CREATED] = None
+    po_number: Annotated[str | None, Col("PO Number", TEXT)] = None
 
 
 # An invoice is never rejected for one bad field: its number, key and period must stay known,
