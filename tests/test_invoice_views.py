@@ -10,7 +10,9 @@ from sales_core import invoice_views, invoicing, schema
 from sales_core.access import Actor
 from sales_core.config import Settings
 from sales_core.models import Contract
+from sales_core.sync import run_sync
 from tests.conftest import NOVEMBER, numbers_of
+from tests.fake_airtable import FakeAirtable
 
 
 def test_the_plan_as_rows_and_totals_per_currency(demo: Settings) -> None:
@@ -52,3 +54,21 @@ def test_the_zip_holds_every_pdf(demo: Settings) -> None:
     archive = zipfile.ZipFile(io.BytesIO(invoice_views.zip_of_pdfs(demo, numbers)))
     assert archive.namelist() == [f"{n}.pdf" for n in numbers]
     assert all(archive.read(f"{n}.pdf").startswith(b"%PDF") for n in numbers)
+
+
+def test_a_po_number_typed_in_airtable_reaches_the_contracts_table(
+    airtable: tuple[FakeAirtable, Settings],
+) -> None:
+    server, settings = airtable
+    plan = invoicing.preview(settings, NOVEMBER)
+    billed = plan.drafts[0].contract_id
+    records = server.records("Contracts")
+    for record in records:
+        if record["id"] == billed:
+            record["fields"]["PO Number"] = "PO-4711 / Ünï"
+    server.set_records("Contracts", records)
+    run_sync(settings)
+    frame = invoice_views.contracts_frame(invoicing.contracts_of(settings, plan))
+    shown = dict(zip(frame["Record id"], frame["PO Number"], strict=True))
+    assert shown[billed] == "PO-4711 / Ünï"
+    assert {v for k, v in shown.items() if k != billed} == {""}
