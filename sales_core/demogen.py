@@ -43,6 +43,7 @@ from typing import Any, cast
 
 from sales_core.airtable import to_json_value
 from sales_core.billing import Month, block_period, prorated_amount
+from sales_core.errors import ConfigError
 from sales_core.models import Contract, Invoice, Opportunity, Qualification
 from sales_core.qualification import CRITERIA, Answer, criterion_attr, recommend, score
 from sales_core.schema import airtable_names
@@ -1071,7 +1072,7 @@ def generate(
     opportunities, contracts or invoices directly (see `Sizes`).
     """
     if scale < 1:
-        raise ValueError("scale must be 1 or more")
+        raise ConfigError("The demo scale must be 1 or more.")
     generator = _Generator(scale, seed, today, sizes)
     generator.build_contracts()
     generator.build_opportunities()

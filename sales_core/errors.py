@@ -44,3 +44,7 @@ class SyncError(SalesError, RuntimeError):
 
 class BillingError(SalesError, ValueError):
     """A wrong month, date or state change; the message says what is wrong."""
+
+
+class PdfError(SalesError, RuntimeError):
+    """An invoice PDF could not be made; the invoice itself is kept."""

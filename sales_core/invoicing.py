@@ -235,7 +235,7 @@ def generate(
                 documents, seller(settings), settings.invoice_dir, progress=pdf_progress
             )
             result.pdfs = dict(zip([d.number or "" for d in documents], paths, strict=True))
-        except (OSError, RuntimeError) as exc:
+        except (OSError, SalesError) as exc:
             result.pdf_error = (
                 f"the PDF files could not be written to {settings.invoice_dir} ({exc}); "
                 f"the invoices are saved and their PDFs can still be downloaded"

@@ -25,7 +25,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from sales_core import money
-from sales_core.errors import BillingError
+from sales_core.errors import BillingError, PdfError
 from sales_core.fonts import FALLBACK, INVOICE_CODEPOINTS, REGULAR
 from sales_core.invoice import Invoice
 from sales_core.vocabulary import InvoiceStatus
@@ -286,7 +286,7 @@ def write_invoices(
         for child, _ in children:
             _, errors = child.communicate()
             if child.returncode != 0:
-                raise RuntimeError(f"A PDF worker failed: {errors.decode(errors='replace')[-500:]}")
+                raise PdfError(f"A PDF worker failed: {errors.decode(errors='replace')[-500:]}")
     if progress is not None:
         progress(len(documents))
     return [directory / str(d.issue_date.year) / f"{d.number}.pdf" for d in documents]

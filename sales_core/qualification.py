@@ -93,14 +93,18 @@ REFERRAL_ADVICE = (
 )
 
 
+class UnknownAnswer(SalesError, ValueError):
+    """A criterion or an answer that MANIAC-T does not have."""
+
+
 def _checked(answers: Mapping[str, Answer]) -> dict[str, Answer]:
     """Every criterion's answer, Unknown where none was given; an unknown name is an error."""
     unknown = [name for name in answers if name not in CRITERIA]
     if unknown:
-        raise ValueError(f"Not a MANIAC-T criterion: {unknown[0]!r}")
+        raise UnknownAnswer(f"Not a MANIAC-T criterion: {unknown[0]!r}")
     wrong = [a for a in answers.values() if a not in POINTS]
     if wrong:
-        raise ValueError(f"Not a MANIAC-T answer: {wrong[0]!r}")
+        raise UnknownAnswer(f"Not a MANIAC-T answer: {wrong[0]!r}")
     return {c: answers.get(c, "Unknown") for c in CRITERIA}
 
 

@@ -51,3 +51,30 @@ def test_only_the_store_imports_duckdb(path: Path) -> None:
 )
 def test_pages_never_import_duckdb_or_pyairtable(path: Path) -> None:
     assert not imported_modules(path) & {"duckdb", "pyairtable"}
+
+
+# Errors a caller could meet are SalesErrors, so that every page and the CLI can say them in
+# words. Left out: a model field without its Col declaration (a TypeError when the module is
+# imported, a programming error) and the AirTable client's unreachable branch.
+_BUILTIN_ERRORS = {
+    "Exception",
+    "ValueError",
+    "RuntimeError",
+    "TypeError",
+    "KeyError",
+    "OSError",
+    "LookupError",
+    "PermissionError",
+}
+_ALLOWED = {("sales_core/schema.py", "TypeError"), ("sales_core/airtable.py", "AssertionError")}
+
+
+@pytest.mark.parametrize("path", CORE, ids=_name)
+def test_sales_core_raises_only_sales_errors(path: Path) -> None:
+    raised = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+            func = node.exc.func
+            if isinstance(func, ast.Name) and func.id in _BUILTIN_ERRORS:
+                raised.add((_name(path), func.id))
+    assert raised <= _ALLOWED, raised

@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from sales_core.errors import SalesError
 from sales_core.qualification import (
     CRITERIA,
     NOTES_MAX_CHARS,
@@ -50,9 +51,9 @@ def test_score__a_missing_criterion_counts_as_unknown() -> None:
 
 
 def test_score__rejects_an_unknown_criterion_or_answer() -> None:
-    with pytest.raises(ValueError, match="criterion"):
+    with pytest.raises(SalesError, match="criterion"):
         score({"Budget": "Confirmed"})  # type: ignore[dict-item]
-    with pytest.raises(ValueError, match="answer"):
+    with pytest.raises(SalesError, match="answer"):
         score({"Money": "Maybe"})  # type: ignore[dict-item]
 
 
