@@ -9,6 +9,8 @@ so signing out and in as someone else shows that person's rights at once.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -317,3 +319,26 @@ def freshness(status: health.SyncStatus) -> None:
         )
     else:
         st.sidebar.caption("Not synced yet.")
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One metric tile: a label, its value, and optionally a help text and a change."""
+
+    label: str
+    value: str
+    help: str | None = None
+    delta: str | None = None
+    delta_on: bool = True  # False greys the change out (nothing changed)
+
+
+def tiles(columns: Sequence[Any], shown: Sequence[Tile]) -> None:
+    """Metric tiles, one per column, in order."""
+    for column, tile in zip(columns, shown, strict=False):
+        column.metric(
+            tile.label,
+            tile.value,
+            delta=tile.delta,
+            delta_color="normal" if tile.delta_on else "off",
+            help=tile.help,
+        )

@@ -1,5 +1,7 @@
 """Overview: where the data comes from, how fresh it is, what it holds and its health."""
 
+from functools import partial
+
 import streamlit as st
 
 from pages import chrome
@@ -46,37 +48,51 @@ else:
     )
     row = by_currency.loc[currency]
     st.caption("Rounded to whole units (M: millions); *Every currency* below has the cents.")
-    first, second = st.columns(4), st.columns(4)
-    first[0].metric("Open pipeline", money.tile(row["open_pipeline"], currency))
-    first[1].metric(
-        "Weighted pipeline",
-        money.tile(row["weighted_pipeline"], currency),
-        help="Each open deal's value × its probability (rating ÷ 5, else the stage's default).",
+    tile = partial(money.tile, currency=currency)
+    change = partial(money.tile, currency=currency, signed=True)
+    chrome.tiles(
+        st.columns(4),
+        [
+            chrome.Tile("Open pipeline", tile(row["open_pipeline"])),
+            chrome.Tile(
+                "Weighted pipeline",
+                tile(row["weighted_pipeline"]),
+                help="Each open deal's value × its probability (rating ÷ 5, else the stage's "
+                "default).",
+            ),
+            chrome.Tile(
+                "MRR",
+                tile(row["mrr"]),
+                help="Monthly fees of the contracts in force today (Active or Ended, covering "
+                "today).",
+                delta=f"{change(row['mrr_change'])} vs a month ago",
+                delta_on=bool(row["mrr_change"]),
+            ),
+            chrome.Tile("ARR", tile(row["arr"]), help="12 × MRR."),
+        ],
     )
-    first[2].metric(
-        "MRR",
-        money.tile(row["mrr"], currency),
-        delta=f"{money.tile(row['mrr_change'], currency, signed=True)} vs a month ago",
-        delta_color="normal" if row["mrr_change"] else "off",
-        help="Monthly fees of the contracts in force today (Active or Ended, covering today).",
-    )
-    first[3].metric("ARR", money.tile(row["arr"], currency), help="12 × MRR.")
-    second[0].metric(
-        f"Invoiced in {today:%B}",
-        money.tile(row["invoiced_this_month"], currency),
-        delta=f"{money.tile(row['invoiced_change'], currency, signed=True)} vs last month",
-        delta_color="normal" if row["invoiced_change"] else "off",
-        help="Receivables issued this month (Authorized or Paid), compared with all of last month.",
-    )
-    second[1].metric(
-        "Receivables outstanding",
-        money.tile(row["receivables"], currency),
-        help="Receivables issued and not yet paid (status Authorized).",
-    )
-    second[2].metric(
-        "More than 60 days past due",
-        money.tile(row["receivables_over_60"], currency),
-        help="Outstanding receivables whose due date is more than 60 days ago.",
+    chrome.tiles(
+        st.columns(4),
+        [
+            chrome.Tile(
+                f"Invoiced in {today:%B}",
+                tile(row["invoiced_this_month"]),
+                help="Receivables issued this month (Authorized or Paid), compared with all of "
+                "last month.",
+                delta=f"{change(row['invoiced_change'])} vs last month",
+                delta_on=bool(row["invoiced_change"]),
+            ),
+            chrome.Tile(
+                "Receivables outstanding",
+                tile(row["receivables"]),
+                help="Receivables issued and not yet paid (status Authorized).",
+            ),
+            chrome.Tile(
+                "More than 60 days past due",
+                tile(row["receivables_over_60"]),
+                help="Outstanding receivables whose due date is more than 60 days ago.",
+            ),
+        ],
     )
     with st.expander("Every currency"):
         st.dataframe(

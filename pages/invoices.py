@@ -34,6 +34,17 @@ def cached_preview(db: str, version: int, month: str, issue_date: date | None) -
     return invoicing.preview(settings, Month.parse(month), issue_date)
 
 
+def pdf_button(number: str, label: str, key: str) -> None:
+    """A download button for one invoice's PDF, rendered from the store when clicked."""
+    st.download_button(
+        label,
+        data=partial(ledger.invoice_pdf, settings, number),
+        file_name=f"{number}.pdf",
+        mime="application/pdf",
+        key=key,
+    )
+
+
 # The run -------------------------------------------------------------------------------------
 st.subheader("Monthly invoice run")
 today = date.today()
@@ -122,13 +133,7 @@ if last_run and last_run["month"] == month_text:
         )
         with st.expander("Download one PDF"):
             for number in numbers[:50]:
-                st.download_button(
-                    number,
-                    data=partial(ledger.invoice_pdf, settings, number),
-                    file_name=f"{number}.pdf",
-                    mime="application/pdf",
-                    key=f"pdf-{number}",
-                )
+                pdf_button(number, number, f"pdf-{number}")
             if len(numbers) > 50:
                 st.caption("The first 50 are listed here; the zip has them all.")
     else:
@@ -216,13 +221,7 @@ st.markdown("**Change one invoice**")
 number = st.selectbox("Invoice", list(made_here["number"]), key="chosen_invoice")
 current = made_here.set_index("number").loc[number, "status"]
 st.caption(f"{number} is **{current}**.")
-st.download_button(
-    f"Download {number}.pdf",
-    data=partial(ledger.invoice_pdf, settings, number),
-    file_name=f"{number}.pdf",
-    mime="application/pdf",
-    key="pdf-chosen",
-)
+pdf_button(number, f"Download {number}.pdf", "pdf-chosen")
 actions = st.columns(3)
 change: ledger.Change | None = None
 allowed = allowed_targets(current)

@@ -109,17 +109,21 @@ if communities.empty:
     st.info(f"No receivable in {currency} was issued in the last 12 months.")
 else:
     share = cached(revenue.revenue_share, settings, status, currency, today)
-    cols = st.columns(3)
-    cols[0].metric("Invoiced, last 12 months", money.text(share["invoiced"], currency))
-    cols[1].metric(
-        "Fiscal sponsor's share",
-        money.text(share["sponsor_share"], currency),
-        help="Each invoice's amount × its contract's CSS % (none when CSS % is empty).",
-    )
-    cols[2].metric(
-        "Organisation's share",
-        money.text(share["org_share"], currency),
-        help="Amount × (1 − CSS %): the share after the fiscal sponsor's.",
+    chrome.tiles(
+        st.columns(3),
+        [
+            chrome.Tile("Invoiced, last 12 months", money.text(share["invoiced"], currency)),
+            chrome.Tile(
+                "Fiscal sponsor's share",
+                money.text(share["sponsor_share"], currency),
+                help="Each invoice's amount × its contract's CSS % (none when CSS % is empty).",
+            ),
+            chrome.Tile(
+                "Organisation's share",
+                money.text(share["org_share"], currency),
+                help="Amount × (1 − CSS %): the share after the fiscal sponsor's.",
+            ),
+        ],
     )
     named = communities[communities["community"] != revenue.OTHER_COMMUNITIES]
     rest = communities[communities["community"] == revenue.OTHER_COMMUNITIES]

@@ -8,6 +8,7 @@ chart ever mixes two.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -138,22 +139,45 @@ def mrr_chart(mrr: pd.DataFrame, pipeline: pd.DataFrame, currency: str, today: d
     return _layout(fig, f"Monthly recurring revenue ({currency})", height=400)
 
 
+@dataclass(frozen=True)
+class _Series:
+    """One bar series of a two-series chart: its values, legend name, colour and hover tag."""
+
+    values: pd.Series
+    name: str
+    colour: str
+    tag: str
+
+
+def _bars(
+    labels: pd.Series, series: tuple[_Series, ...], currency: str, *, across: bool
+) -> go.Figure:
+    """Bars of several series over the same labels; `across` lays the labels on the y axis."""
+    label, value = ("%{y}", "%{x:,.2f}") if across else ("%{x|%b %Y}", "%{y:,.2f}")
+    fig = go.Figure()
+    for one in series:
+        amounts = _amounts(one.values)
+        fig.add_bar(
+            x=amounts if across else list(labels),
+            y=list(labels) if across else amounts,
+            name=one.name,
+            orientation="h" if across else "v",
+            marker_color=one.colour,
+            hovertemplate=f"{label}: {value} {currency}<extra>{one.tag}</extra>",
+        )
+    return fig
+
+
 def invoiced_paid_chart(flows: pd.DataFrame, currency: str) -> go.Figure:
     """Invoiced against paid, per month, side by side."""
-    fig = go.Figure()
-    fig.add_bar(
-        x=list(flows["month"]),
-        y=_amounts(flows["invoiced"]),
-        name="Invoiced",
-        marker_color="#3182bd",
-        hovertemplate=f"%{{x|%b %Y}}: %{{y:,.2f}} {currency}<extra>invoiced</extra>",
-    )
-    fig.add_bar(
-        x=list(flows["month"]),
-        y=_amounts(flows["paid"]),
-        name="Paid",
-        marker_color="#31a354",
-        hovertemplate=f"%{{x|%b %Y}}: %{{y:,.2f}} {currency}<extra>paid</extra>",
+    fig = _bars(
+        flows["month"],
+        (
+            _Series(flows["invoiced"], "Invoiced", "#3182bd", "invoiced"),
+            _Series(flows["paid"], "Paid", "#31a354", "paid"),
+        ),
+        currency,
+        across=False,
     )
     fig.update_layout(barmode="group", xaxis={"tickformat": "%b %Y"})
     fig.update_yaxes(title_text=currency, tickformat=",.0f")
@@ -186,22 +210,14 @@ def aging_chart(buckets: pd.DataFrame, currency: str) -> go.Figure:
 def community_chart(communities: pd.DataFrame, currency: str) -> go.Figure:
     """Invoiced per community, split into the organisation's and the fiscal sponsor's share."""
     rows = communities.iloc[::-1]  # largest at the top
-    fig = go.Figure()
-    fig.add_bar(
-        y=list(rows["community"]),
-        x=_amounts(rows["org_share"]),
-        name="Organisation's share",
-        orientation="h",
-        marker_color="#3182bd",
-        hovertemplate=f"%{{y}}: %{{x:,.2f}} {currency}<extra>organisation</extra>",
-    )
-    fig.add_bar(
-        y=list(rows["community"]),
-        x=_amounts(rows["sponsor_share"]),
-        name="Fiscal sponsor (CSS %)",
-        orientation="h",
-        marker_color="#bdd7e7",
-        hovertemplate=f"%{{y}}: %{{x:,.2f}} {currency}<extra>fiscal sponsor</extra>",
+    fig = _bars(
+        rows["community"],
+        (
+            _Series(rows["org_share"], "Organisation's share", "#3182bd", "organisation"),
+            _Series(rows["sponsor_share"], "Fiscal sponsor (CSS %)", "#bdd7e7", "fiscal sponsor"),
+        ),
+        currency,
+        across=True,
     )
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title_text=currency, tickformat=",.0f")

@@ -170,6 +170,14 @@ def _add_invoice_commands(commands: Any) -> None:
         parser.add_argument("--issue-date", help="YYYY-MM-DD (default: the first day of the month)")
         parser.add_argument("--json", action="store_true", help="print billing.md's JSON")
 
+    def actor_option(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--as",
+            dest="actor",
+            help="your email: checked against the access lists, recorded in the audit log "
+            "(default: SALES_OPERATOR)",
+        )
+
     preview = sub.add_parser(
         "preview",
         help="show the invoices a month's run would make, and the skipped contracts",
@@ -185,12 +193,7 @@ def _add_invoice_commands(commands: Any) -> None:
     )
     month_options(generate)
     generate.add_argument("--no-push", action="store_true", help="do not send to AirTable")
-    generate.add_argument(
-        "--as",
-        dest="actor",
-        help="your email: checked against the access lists, recorded in the audit log "
-        "(default: SALES_OPERATOR)",
-    )
+    actor_option(generate)
     generate.set_defaults(handler=cmd_invoices_generate)
 
     push = sub.add_parser(
@@ -199,12 +202,7 @@ def _add_invoice_commands(commands: Any) -> None:
         description="Upsert every pending invoice into AirTable on its Invoice Key.",
     )
     push.add_argument("--json", action="store_true", help="print the outcome as JSON")
-    push.add_argument(
-        "--as",
-        dest="actor",
-        help="your email: checked against the access lists, recorded in the audit log "
-        "(default: SALES_OPERATOR)",
-    )
+    actor_option(push)
     push.set_defaults(handler=cmd_invoices_push)
 
 

@@ -126,29 +126,31 @@ def parse_values(
     }
     rejected = False
     get = fields.get
+
+    def problem(field: str, text: str, raw: Any = None, *, warning: bool = False) -> None:
+        problems.append(
+            Problem(
+                table=table_key,
+                record_id=record_id,
+                field=field,
+                problem=text,
+                raw_value=None if raw is None else raw_text(raw),
+                severity="warning" if warning else "rejected",
+            )
+        )
+
     for field in compiled.fields:
         spec = field.col
         raw = get(field.name)
         if raw is None or raw == "":
             if spec.required:
                 rejected = True
-                problems.append(
-                    Problem(
-                        table=table_key,
-                        record_id=record_id,
-                        field=field.name,
-                        problem="required field is empty",
-                    )
-                )
+                problem(field.name, "required field is empty")
             elif spec.needed_for:
-                problems.append(
-                    Problem(
-                        table=table_key,
-                        record_id=record_id,
-                        field=field.name,
-                        problem=f"empty: the record cannot be used for {spec.needed_for}",
-                        severity="warning",
-                    )
+                problem(
+                    field.name,
+                    f"empty: the record cannot be used for {spec.needed_for}",
+                    warning=True,
                 )
             continue
         try:
@@ -157,39 +159,13 @@ def parse_values(
             value = field.parse(raw)
         except FieldProblem as exc:
             if spec.drop_on_error:
-                problems.append(
-                    Problem(
-                        table=table_key,
-                        record_id=record_id,
-                        field=field.name,
-                        problem=f"{exc}; value ignored",
-                        raw_value=raw_text(raw),
-                        severity="warning",
-                    )
-                )
+                problem(field.name, f"{exc}; value ignored", raw, warning=True)
                 continue
             rejected = True
-            problems.append(
-                Problem(
-                    table=table_key,
-                    record_id=record_id,
-                    field=field.name,
-                    problem=str(exc),
-                    raw_value=raw_text(raw),
-                )
-            )
+            problem(field.name, str(exc), raw)
             continue
         if field.options is not None and value not in field.options:
-            problems.append(
-                Problem(
-                    table=table_key,
-                    record_id=record_id,
-                    field=field.name,
-                    problem=f"unknown option '{value}', kept as it is",
-                    raw_value=raw_text(raw),
-                    severity="warning",
-                )
-            )
+            problem(field.name, f"unknown option '{value}', kept as it is", raw, warning=True)
         for attr, part in field.targets:
             values[attr] = value if part is None else value[part]
     if rejected:

@@ -65,18 +65,20 @@ PROBABILITY = "coalesce(o.probability_rating * 0.20, s.default_probability)"
 IS_OPEN = "(o.stage IS NULL OR NOT list_contains($closed_stages, o.stage))"
 
 
-def currencies(settings: Settings) -> list[str]:
-    """Every currency in the data, the most used first (for the currency pickers)."""
+# The tables with a currency column (each row's currency, the default when empty).
+CURRENCY_TABLES = ("opportunities", "contracts", "receivables")
+
+
+def currencies(settings: Settings, tables: tuple[str, ...] = CURRENCY_TABLES) -> list[str]:
+    """Every currency in these tables, the most used first (for the currency pickers)."""
+    union = " UNION ALL ".join(
+        f"SELECT coalesce(currency, $default_currency) AS currency FROM {table}" for table in tables
+    )
     df = frame(
         settings,
-        """
-        SELECT currency, count(*) AS n FROM (
-            SELECT coalesce(currency, 'USD') AS currency FROM opportunities
-            UNION ALL SELECT coalesce(currency, 'USD') FROM contracts
-            UNION ALL SELECT coalesce(currency, 'USD') FROM receivables
-        ) GROUP BY currency ORDER BY n DESC, currency
-        """,
-        {},
+        f"SELECT currency, count(*) AS n FROM ({union}) GROUP BY currency "
+        "ORDER BY n DESC, currency",
+        {"default_currency": money.DEFAULT_CURRENCY},
     )
     return [str(c) for c in df["currency"]]
 

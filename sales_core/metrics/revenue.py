@@ -17,6 +17,7 @@ from sales_core.metrics.common import (
     WEIGHTED,
     ZERO,
     add_months,
+    currencies,
     frame,
     money_column,
     month_start,
@@ -318,14 +319,4 @@ def renewal_radar(settings: Settings, today: date) -> pd.DataFrame:
 
 def revenue_currencies(settings: Settings) -> list[str]:
     """Currencies of contracts and invoices, the most used first."""
-    df = frame(
-        settings,
-        """
-        SELECT currency, count(*) AS n FROM (
-            SELECT coalesce(currency, 'USD') AS currency FROM contracts
-            UNION ALL SELECT coalesce(currency, 'USD') FROM receivables
-        ) GROUP BY currency ORDER BY n DESC, currency
-        """,
-        {},
-    )
-    return [str(c) for c in df["currency"]]
+    return currencies(settings, ("contracts", "receivables"))
