@@ -210,10 +210,12 @@ def history(
     """
     answers = ", ".join(_ANSWER_COLUMNS + _NOTE_COLUMNS)
     with store.connect(db_path, lock_timeout=lock_timeout) as con:
-        return con.execute(
+        return store.execute(
+            con,
             f"""
             SELECT assessment_key, assessed_on, assessed_by, score, recommendation, {answers},
-                   CASE WHEN pushed_at IS NOT NULL THEN 'in AirTable'
+                   CASE WHEN push_state = $pushed THEN 'in AirTable'
+                        WHEN push_state = $sending THEN 'being sent to AirTable'
                         WHEN push_error IS NOT NULL THEN 'not yet pushed: ' || push_error
                         ELSE 'saved here' END AS status,
                    saved_at AS recorded_at, saved_by

@@ -343,16 +343,22 @@ def adopt_airtable_changes(con: store.Connection) -> Adoption:
     Once an invoice is in AirTable, AirTable is where people work on it: a state or paid date
     changed there wins over the copy here when the transition table allows the move, even in
     several steps (Draft here, Paid there). A change made here and not yet pushed wins, unless
-    AirTable already says Paid or Void. A step back (Paid there after Void here, or Authorized
-    after Paid) is never taken: it is refused and left for a person.
+    AirTable already says Paid or Void, which are final: then AirTable's state is taken and
+    the change here dropped (and audited), so the next push cannot overwrite it. For an
+    invoice pushed as it is here, a step back in AirTable (Authorized there after Paid here) is
+    never taken: it is refused and left for a person.
     """
     adopted: list[str] = []
     refused: list[tuple[str, str, str]] = []
     rows = store.execute(con, _DIFFERENT_SQL).fetchall()
     for number, record_id, here, there, paid_date, push_state in rows:
-        if push_state != PushState.PUSHED and there not in SETTLED_INVOICE_STATUSES:
-            continue  # ours is newer: the next push sends it
-        if here != there and not reachable(here, there):
+        detail = f"status {there} from AirTable"
+        if push_state != PushState.PUSHED:
+            if there not in SETTLED_INVOICE_STATUSES:
+                continue  # ours is newer: the next push sends it
+            # AirTable's Paid or Void is final: the change made here, not yet sent, is dropped.
+            detail += f"; the change here to {here}, not yet in AirTable, is dropped"
+        elif here != there and not reachable(here, there):
             why = (
                 f"{number} is {here} here and {there} in AirTable: a step back is not taken; "
                 f"put AirTable's Status back or void and bill again"
@@ -364,6 +370,6 @@ def adopt_airtable_changes(con: store.Connection) -> Adoption:
             _ADOPT_SQL,
             {"status": there, "paid_date": paid_date, "now": store.utcnow(), "number": number},
         )
-        audit(con, "AirTable (sync)", "adopt", [number], detail=f"status {there} from AirTable")
+        audit(con, "AirTable (sync)", "adopt", [number], detail=detail)
         adopted.append(number)
     return Adoption(adopted, refused)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from sales_core import store
 from sales_core.config import Settings
-from sales_core.errors import AirtableError
+from sales_core.errors import SalesError
 from sales_core.vocabulary import PushState
 
 if TYPE_CHECKING:  # the AirTable boundary (pyairtable) is imported only by a push
@@ -123,20 +123,28 @@ def _set_airtable_ids(con: store.Connection, queue: Queue, ids: dict[str, str]) 
 
 def _confirm(
     settings: Settings, queue: Queue, confirmed: dict[str, str], revisions: dict[str, int]
-) -> None:
-    """Record AirTable's confirmation of a chunk: only the revision that was sent is 'pushed'."""
+) -> set[str]:
+    """Record AirTable's confirmation of a chunk: only the revision that was sent is 'pushed'.
+
+    Returns the keys that became 'pushed' (a row changed meanwhile stays 'pending').
+    """
+    done: set[str] = set()
     with store.write_transaction(settings.db_path, lock_timeout=settings.lock_timeout) as con:
         now = store.utcnow()
         for key in confirmed:
-            store.execute(
-                con,
-                f"UPDATE {queue.table} SET push_state = $pushed, pushed_at = $now, "
-                f"push_error = NULL WHERE {queue.key} = $key AND revision = $revision "
-                f"AND push_state = $sending",
-                {"now": now, "key": key, "revision": revisions.get(key)},
+            done.update(
+                row[0]
+                for row in store.execute(
+                    con,
+                    f"UPDATE {queue.table} SET push_state = $pushed, pushed_at = $now, "
+                    f"push_error = NULL WHERE {queue.key} = $key AND revision = $revision "
+                    f"AND push_state = $sending RETURNING {queue.key}",
+                    {"now": now, "key": key, "revision": revisions.get(key)},
+                ).fetchall()
             )
         _set_airtable_ids(con, queue, confirmed)
         store.bump_data_version(con)
+    return done
 
 
 def _push(
@@ -164,12 +172,12 @@ def _push(
     base = source
     in_doubt = [r[queue.key] for r in rows if r["push_state"] == PushState.SENDING]
     revisions = {r[queue.key]: int(r["revision"] or 0) for r in rows}
-    pushed: dict[str, str] = {}
+    pushed: set[str] = set()
+    claimed: set[str] = set()
     reconciled = 0
 
     def on_chunk(confirmed: dict[str, str]) -> None:
-        _confirm(settings, queue, confirmed, revisions)
-        pushed.update(confirmed)
+        pushed.update(_confirm(settings, queue, confirmed, revisions))
 
     error: str | None = None
     try:
@@ -182,17 +190,28 @@ def _push(
                 with store.write_transaction(settings.db_path, lock_timeout=timeout) as con:
                     _set_airtable_ids(con, queue, found)
         with store.write_transaction(settings.db_path, lock_timeout=timeout) as con:
-            # Claim exactly the revisions read above; a row changed since stays 'pending'.
+            # Claim exactly the revisions read above. A row changed since (here, or by a sync
+            # adopting AirTable's state) is not claimed, and not sent with its old content.
             for key, revision in revisions.items():
-                store.execute(
-                    con,
-                    f"UPDATE {queue.table} SET push_state = $sending "
-                    f"WHERE {queue.key} = $key AND revision = $revision AND push_state <> $pushed",
-                    {"key": key, "revision": revision},
+                claimed.update(
+                    row[0]
+                    for row in store.execute(
+                        con,
+                        f"UPDATE {queue.table} SET push_state = $sending WHERE {queue.key} = $key "
+                        f"AND revision = $revision AND push_state <> $pushed "
+                        f"RETURNING {queue.key}",
+                        {"key": key, "revision": revision},
+                    ).fetchall()
                 )
-        base.upsert_by_key(queue.airtable_table, [fields(r) for r in rows], queue.key, on_chunk)
-    except AirtableError as exc:
-        error = str(exc)
+        sending = [fields(r) for r in rows if r[queue.key] in claimed]
+        if sending:
+            base.upsert_by_key(queue.airtable_table, sending, queue.key, on_chunk)
+    except Exception as exc:  # a push never fails its caller: the rows wait for the next one
+        error = (
+            str(exc)
+            if isinstance(exc, SalesError)
+            else f"Unexpected error {type(exc).__name__}: {str(exc)[:300]}"
+        )
     with store.write_transaction(settings.db_path, lock_timeout=timeout) as con:
         if error is not None:
             store.execute(
@@ -206,7 +225,7 @@ def _push(
         remaining = pending_count(con, queue)
         store.bump_data_version(con)
     return PushOutcome(
-        attempted=len(rows),
+        attempted=len(claimed),
         pushed=len(pushed),
         pending=remaining,
         reconciled=reconciled,

@@ -11,6 +11,7 @@ import pytest
 
 from sales_core import assessments, store
 from sales_core.access import Actor
+from sales_core.airtable import AirtableSource
 from sales_core.config import Settings
 from sales_core.qualification import CRITERIA, Answer, Assessment, build_assessment
 from sales_core.sync import run_sync
@@ -328,3 +329,32 @@ def test_save_outcome__message_in_words() -> None:
     late = assessments.SaveOutcome("k", True, True, failed)
     assert not late.pushed and failed.failed == 1
     assert "not yet in AirTable: AirTable answered 503." in late.message
+
+
+def test_an_unexpected_error_after_airtable_took_it_is_said_and_the_next_push_reconciles(
+    server: FakeAirtable,
+    airtable_settings: Callable[..., Settings],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = airtable_settings()
+    real = AirtableSource.upsert_by_key
+
+    def written_then_broken(
+        self: AirtableSource, table: str, records: list[Any], key: str, on_chunk: Any = None
+    ) -> None:
+        real(self, table, records, key, None)  # AirTable has the record; we never hear of it
+        raise TypeError("broken after the write")
+
+    monkeypatch.setattr(AirtableSource, "upsert_by_key", written_then_broken)
+    saved = assessments.save(settings, an_assessment(), "form-1", actor=VIEWER)
+    assert "Unexpected error TypeError: broken after the write" in saved.message
+    [row] = local_rows(settings)
+    assert row["push_state"] == "pending" and "TypeError" in row["push_error"]
+    [status] = assessments.history(settings.db_path, OPP)["status"]
+    assert status.startswith("not yet pushed: Unexpected error TypeError")
+
+    monkeypatch.undo()
+    assert assessments.push_pending(settings).pushed == 1
+    assert len(server.records("Qualifications")) == 1  # the upsert found the record it made
+    [status] = assessments.history(settings.db_path, OPP)["status"]
+    assert status == "in AirTable"

@@ -11,11 +11,13 @@ import pytest
 
 from sales_core import ledger, outbox, writeback
 from sales_core.access import Actor
+from sales_core.airtable import AirtableSource
 from sales_core.invoicing import generate
 from sales_core.ledger import Change, change_status
 from sales_core.sync import run_sync
 from tests.conftest import NOVEMBER
 from tests.fake_airtable import FakeAirtable
+from tests.test_ledger import set_airtable_status
 
 
 def airtable_keys(server: FakeAirtable) -> list[str]:
@@ -126,7 +128,7 @@ def test_a_change_during_a_push_is_not_lost(airtable: Any, monkeypatch: pytest.M
     original = outbox._confirm
     changed = []
 
-    def change_then_mark(*args: Any) -> None:
+    def change_then_mark(*args: Any) -> set[str]:
         if not changed:
             change_status(
                 settings,
@@ -135,7 +137,7 @@ def test_a_change_during_a_push_is_not_lost(airtable: Any, monkeypatch: pytest.M
                 today=date(2026, 11, 25),
             )
             changed.append(True)
-        original(*args)
+        return original(*args)
 
     monkeypatch.setattr(outbox, "_confirm", change_then_mark)
     writeback.push_pending(settings, actor=Actor("a", "biller"))
@@ -192,3 +194,48 @@ def test_a_key_held_twice_in_airtable_blocks_only_itself(airtable: Any) -> None:
     outcome = writeback.push_pending(settings, actor=Actor("a", "biller"))
     assert outcome.pushed == 11 and outcome.pending == 1
     assert outcome.error is not None and doubled.invoice_key in outcome.error
+
+
+def test_a_row_adopted_from_airtable_between_read_and_claim_is_not_sent_stale(
+    airtable: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, settings = airtable
+    biller = Actor("a", "biller")
+    made = generate(settings, NOVEMBER, actor=biller).created[0]
+    change_status(
+        settings, Change(str(made.number), "Authorized"), actor=biller, today=date(2026, 11, 25)
+    )
+    set_airtable_status(server, made.invoice_key, "Paid", "2026-11-20")
+    read = outbox.pending_rows
+
+    def read_then_a_sync(con: Any, queue: outbox.Queue) -> list[dict[str, Any]]:
+        rows = read(con, queue)
+        run_sync(settings)  # another session's sync adopts AirTable's Paid meanwhile
+        return rows
+
+    monkeypatch.setattr(outbox, "pending_rows", read_then_a_sync)
+    outcome = writeback.push_pending(settings, actor=biller)
+    assert (outcome.attempted, outcome.pushed, outcome.error) == (0, 0, None)
+    [there] = [
+        r for r in server.records("Invoices") if r["fields"].get("Invoice Key") == made.invoice_key
+    ]
+    assert there["fields"]["Status"] == "Paid"
+
+
+def test_an_unexpected_error_mid_push_keeps_every_row_pending_with_the_reason(
+    airtable: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, settings = airtable
+    made = generate(settings, NOVEMBER, actor=Actor("a", "biller"), push=False).created
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise KeyError("Status")
+
+    monkeypatch.setattr(AirtableSource, "upsert_by_key", broken)
+    outcome = writeback.push_pending(settings, actor=Actor("a", "biller"))
+    assert outcome.error == "Unexpected error KeyError: 'Status'"
+    assert (outcome.attempted, outcome.pushed, outcome.pending) == (len(made), 0, len(made))
+    table = ledger.generated_invoices(settings)
+    assert set(table["push_state"]) == {"pending"}
+    assert set(table["push_error"]) == {outcome.error}
+    assert ledger.audit_log(settings).iloc[0]["action"] == "push"
