@@ -19,7 +19,7 @@ import streamlit as st
 from sales_core import access, health
 from sales_core.access import Actor
 from sales_core.config import Settings, load_settings
-from sales_core.errors import ConfigError, SalesError, SyncError
+from sales_core.errors import ConfigError, SalesError
 from sales_core.sync import run_sync
 
 
@@ -291,7 +291,7 @@ def sidebar(settings: Settings, user: Actor) -> bool:
 
             try:
                 result = run_sync(settings, progress=progress)
-            except SyncError as exc:
+            except SalesError as exc:  # a failed sync, or a SALES_DB that is no database
                 box.update(label="Sync failed", state="error", expanded=False)
                 failure = str(exc)
             else:

@@ -252,6 +252,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Command = args.handler
     try:
         return handler(args, settings)
-    except (SalesError, BillingError) as exc:
+    except ConfigError as exc:  # e.g. SALES_DB naming a folder: a wrong setting
+        print(f"sales-core: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except SalesError as exc:
         print(f"sales-core: {exc}", file=sys.stderr)
         return 1

@@ -18,6 +18,10 @@ class StoreError(SalesError, RuntimeError):
     """The local DuckDB database failed; the message names the file and what happened."""
 
 
+class DatabaseSettingError(StoreError, ConfigError):
+    """SALES_DB names something that is not a usable DuckDB file: a wrong setting."""
+
+
 class StoreBusyError(StoreError):
     """The DuckDB file stayed locked by another process, or a concurrent write won."""
 

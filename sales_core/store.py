@@ -18,7 +18,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from sales_core.errors import SchemaVersionError, StoreBusyError, StoreError
+from sales_core.errors import (
+    DatabaseSettingError,
+    SchemaVersionError,
+    StoreBusyError,
+    StoreError,
+)
 from sales_core.migrations import MIGRATIONS, Migration
 from sales_core.vocabulary import bind
 
@@ -93,14 +98,14 @@ def _named(exc: duckdb.Error, path: Path) -> StoreError:
 
 def _open(path: Path, lock_timeout: float) -> Connection:
     if path.exists() and not path.is_file():
-        raise StoreError(
+        raise DatabaseSettingError(
             f"SALES_DB={path} is not a database file (it is a directory or a device). "
             "Set SALES_DB to the path of a DuckDB file, e.g. data/sales.duckdb."
         )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise StoreError(
+        raise DatabaseSettingError(
             f"Cannot create the folder for SALES_DB={path}: {exc.strerror or exc}."
         ) from None
     deadline = time.monotonic() + lock_timeout
@@ -110,7 +115,7 @@ def _open(path: Path, lock_timeout: float) -> Connection:
             return duckdb.connect(str(path))
         except duckdb.Error as exc:
             if not (isinstance(exc, duckdb.IOException) and _is_lock_conflict(exc)):
-                raise StoreError(
+                raise DatabaseSettingError(
                     f"Cannot open SALES_DB={path} as a DuckDB database: "
                     f"{str(exc).strip().splitlines()[0][:300]}"
                 ) from None

@@ -28,7 +28,7 @@ from sales_core import assessments, ledger, schema, store
 from sales_core.airtable import AirtableSource, PageCallback, RecordsCallback
 from sales_core.config import TABLE_KEYS, FieldMapping, Settings
 from sales_core.demo import DemoSource
-from sales_core.errors import SalesError, StoreBusyError, SyncError
+from sales_core.errors import DatabaseSettingError, SalesError, StoreBusyError, SyncError
 from sales_core.models import SYNCED, Entity, Problem
 from sales_core.records import build_entity, compile_fields, parse_values
 
@@ -494,6 +494,8 @@ def _run_sync(
                     started_at=started_at,
                     requests=src.request_count,
                 )
+    except DatabaseSettingError:
+        raise  # SALES_DB is wrong: there is no database to record the failed run in
     except Exception as exc:
         if isinstance(exc, SalesError):
             message = str(exc)

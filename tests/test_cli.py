@@ -62,3 +62,29 @@ def test_wrong_setting_exits_2_with_one_line(
     assert main(["status"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "AIRTABLE_BASE_ID" in err
+
+
+@pytest.mark.parametrize("kind", ["directory", "text file", "device"])
+@pytest.mark.parametrize(
+    "command", [["status"], ["sync", "--quiet"], ["invoices", "preview", "--month", "2026-11"]]
+)
+def test_a_bad_sales_db_is_one_line_and_exit_2(
+    kind: str,
+    command: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if kind == "directory":
+        path = tmp_path / "folder"
+        path.mkdir()
+    elif kind == "text file":
+        path = tmp_path / "notes.txt"
+        path.write_text("not a database\n" * 100)
+    else:
+        path = Path("/dev/null")
+    monkeypatch.setenv("SALES_DB", str(path))
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sales-core: configuration error: ") and f"SALES_DB={path}" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
