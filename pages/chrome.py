@@ -20,6 +20,7 @@ from sales_core import access, health
 from sales_core.access import Actor
 from sales_core.config import Settings, load_settings
 from sales_core.errors import ConfigError, SalesError
+from sales_core.formatting import markdown_text
 from sales_core.sync import run_sync
 
 
@@ -40,7 +41,7 @@ def settings_or_stop() -> Settings:
     try:
         return load_settings()
     except ConfigError as exc:
-        st.error(f"The app cannot start: {exc}")
+        st.error(f"The app cannot start: {markdown_text(exc)}")
         st.stop()
         raise  # unreachable: st.stop() raises
 
@@ -276,7 +277,7 @@ def sidebar(settings: Settings, user: Actor) -> bool:
     """Who is signed in (and Sign out) and the Sync now button; True when a sync ran."""
     with st.sidebar:
         if not user.is_open:
-            st.caption(f"Signed in as {user.label} ({user.role})")
+            st.caption(f"Signed in as {markdown_text(user.label)} ({user.role})")
             if settings.access.auth_mode == "oidc" and st.button("Sign out", key="sign_out"):
                 st.logout()
         st.markdown("### Data")
@@ -298,15 +299,15 @@ def sidebar(settings: Settings, user: Actor) -> bool:
                 box.update(label="Sync complete", state="complete", expanded=False)
         # The outcome goes below the box, where it stays readable once the box folds.
         if failure is not None:
-            st.error(failure)
+            st.error(markdown_text(failure))
         else:
             counts = ", ".join(f"{n:,} {t}" for t, n in result.counts.items())
             st.success(
                 f"Loaded {counts}. {result.rejected} quarantined, {result.warnings} warnings. "
-                f"{result.push_text}".strip()
+                f"{markdown_text(result.push_text)}".strip()
             )
             if result.push_error:
-                st.warning(result.push_text)
+                st.warning(markdown_text(result.push_text))
         return True
 
 

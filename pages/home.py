@@ -7,7 +7,7 @@ import streamlit as st
 from pages import chrome
 from pages.queries import cached
 from sales_core import money
-from sales_core.formatting import money_table
+from sales_core.formatting import markdown_text, money_table
 from sales_core.metrics.overview import OVERVIEW_COLUMNS, overview_tiles
 
 settings, status = chrome.page_start()
@@ -18,7 +18,7 @@ source = f"AirTable base `{settings.base_id}`" if settings.airtable_configured e
 if not status.has_data:
     st.info(f"No data yet. Press **Sync now** in the sidebar to copy {source} into the app.")
     if status.last_run_status == "failed":
-        st.error(f"The last sync failed: {status.last_run_error}")
+        st.error(f"The last sync failed: {markdown_text(status.last_run_error)}")
     st.stop()
 
 assert status.last_ok_at is not None

@@ -9,6 +9,7 @@ from pages import chrome
 from sales_core import invoice_views, invoicing, ledger
 from sales_core.billing import Month, Plan
 from sales_core.errors import BillingError, SalesError
+from sales_core.formatting import markdown_text
 from sales_core.invoice import allowed_targets
 from sales_core.vocabulary import InvoiceStatus, texts
 from sales_core.writeback import push_pending
@@ -60,7 +61,7 @@ if count:
     for column, (currency, total) in zip(
         st.columns(max(len(totals), 1)), totals.items(), strict=False
     ):
-        column.metric(f"Total {currency}", total)
+        column.metric(f"Total {markdown_text(currency)}", total)
     st.dataframe(invoice_views.plan_frame(plan), hide_index=True, width="stretch", placeholder="—")
     with st.expander(
         f"The {len({d.contract_id for d in plan.drafts})} contracts billed, field by field"
@@ -139,9 +140,12 @@ if last_run and last_run["month"] == month_text:
     else:
         st.info("Nothing new was made: those contracts were already invoiced.")
     if last_run["push_error"]:
-        st.warning(f"The invoices are saved but not yet in AirTable: {last_run['push_error']}")
+        st.warning(
+            "The invoices are saved but not yet in AirTable: "
+            + markdown_text(last_run["push_error"])
+        )
     if last_run.get("pdf_error"):
-        st.warning(f"The invoices are saved, but {last_run['pdf_error']}.")
+        st.warning(f"The invoices are saved, but {markdown_text(last_run['pdf_error'])}.")
 
 # The invoices made here ----------------------------------------------------------------------
 st.subheader("Invoices generated here")
@@ -156,10 +160,13 @@ if pending:
                 try:
                     outcome = push_pending(settings, actor=user)
                 except SalesError as exc:
-                    st.error(f"Push failed, the invoices stay pending: {exc}")
+                    st.error(f"Push failed, the invoices stay pending: {markdown_text(exc)}")
                 else:
                     if outcome.error:
-                        st.error(f"Push failed, the invoices stay pending: {outcome.error}")
+                        st.error(
+                            "Push failed, the invoices stay pending: "
+                            + markdown_text(outcome.error)
+                        )
                     else:
                         st.session_state["flash"] = f"Sent {outcome.pushed} invoices to AirTable."
                         st.rerun()

@@ -8,7 +8,7 @@ from pages import chrome
 from pages.queries import cached
 from sales_core.charts import funnel_chart, weighted_by_month_chart
 from sales_core.export import safe_csv
-from sales_core.formatting import percent
+from sales_core.formatting import markdown_text, percent
 from sales_core.metrics import pipeline
 from sales_core.metrics.common import currencies
 
@@ -56,7 +56,8 @@ flt = pipeline.OpportunityFilter(
     close_to=close_to,
 )
 st.caption(
-    f"Amounts in {currency}: totals are never added across currencies. The filters apply to "
+    f"Amounts in {markdown_text(currency)}: totals are never added across currencies. The "
+    "filters apply to "
     "every part of the page; the win rate uses owner and category only."
 )
 
@@ -72,7 +73,7 @@ else:
     if missing:
         notes.append(f"{missing} without a value (counted, not in the totals)")
     if len(unknown):
-        names = ", ".join(f"“{s}”" for s in unknown["stage"])
+        names = ", ".join(f"“{markdown_text(s)}”" for s in unknown["stage"])
         notes.append(f"stages the schema does not know, kept as they are: {names}")
     if notes:
         left.caption("Opportunities: " + "; ".join(notes) + ".")

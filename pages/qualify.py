@@ -20,6 +20,7 @@ from sales_core import assessments, qualification
 from sales_core.access import Actor
 from sales_core.config import Settings
 from sales_core.errors import SalesError
+from sales_core.formatting import markdown_text
 from sales_core.qualification import CRITERIA, criterion_attr
 from sales_core.vocabulary import Answer, texts
 
@@ -56,7 +57,7 @@ db = str(settings.db_path)
 try:
     opportunities = load_opportunities(db, settings.lock_timeout, status.data_version)
 except SalesError as exc:
-    st.error(str(exc))
+    st.error(markdown_text(exc))
     st.stop()
 if opportunities.empty:
     st.info(
@@ -291,10 +292,10 @@ with checklist:
     if isinstance(outcome, qualification.InvalidAssessment):
         st.error("Not saved. " + " ".join(outcome.problems.values()))
     elif isinstance(outcome, str):
-        st.error(f"Not saved: {outcome}")
+        st.error(f"Not saved: {markdown_text(outcome)}")
     elif isinstance(outcome, assessments.SaveOutcome):
         shown = st.warning if outcome.airtable_configured and not outcome.pushed else st.success
-        shown(outcome.message)
+        shown(markdown_text(outcome.message))
 
 with verdict_column, st.container(border=True):
     st.markdown("#### Verdict")

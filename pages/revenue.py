@@ -12,7 +12,7 @@ from sales_core.charts import (
     mrr_chart,
     renewal_chart,
 )
-from sales_core.formatting import money_table
+from sales_core.formatting import markdown_text, money_table
 from sales_core.metrics import revenue
 
 settings, status = chrome.page_start()
@@ -28,13 +28,14 @@ if not known:
 today = chrome.today()
 picker, note = st.columns([1, 4], vertical_alignment="bottom")
 currency = picker.selectbox("Currency", known, key="revenue_currency")
-note.caption(f"Amounts in {currency}: totals are never added across currencies.")
+shown = markdown_text(currency)
+note.caption(f"Amounts in {shown}: totals are never added across currencies.")
 
 st.subheader("Monthly recurring revenue")
 mrr = cached(revenue.mrr_by_month, settings, status, currency, today)
 forward = cached(revenue.weighted_pipeline_forward, settings, status, currency, today)
 if mrr["contracts"].sum() == 0 and forward.empty:
-    st.info(f"No contract in {currency} covers the 24 months before or the 12 after this one.")
+    st.info(f"No contract in {shown} covers the 24 months before or the 12 after this one.")
 else:
     st.plotly_chart(mrr_chart(mrr, forward, currency, today), width="stretch")
     st.caption(
@@ -47,14 +48,14 @@ else:
 st.subheader("Invoiced and paid")
 flows = cached(revenue.invoiced_vs_paid, settings, status, currency, today)
 if not ((flows["invoiced"] != 0) | (flows["paid"] != 0)).any():
-    st.info(f"No receivable in {currency} was issued or paid in the last 24 months.")
+    st.info(f"No receivable in {shown} was issued or paid in the last 24 months.")
 else:
     st.plotly_chart(invoiced_paid_chart(flows, currency), width="stretch")
 
 st.subheader("Receivables aging")
 buckets = cached(revenue.aging, settings, status, currency, today)
 if buckets["invoices"].sum() == 0:
-    st.success(f"No receivable in {currency} is outstanding.")
+    st.success(f"No receivable in {shown} is outstanding.")
 else:
     left, right = st.columns([3, 2])
     left.plotly_chart(aging_chart(buckets, currency), width="stretch")
@@ -106,7 +107,7 @@ st.subheader("Revenue by community, last 12 months")
 top = st.slider("Communities shown", min_value=3, max_value=30, value=10, key="top_communities")
 communities = cached(revenue.revenue_by_community, settings, status, currency, today, top)
 if communities.empty:
-    st.info(f"No receivable in {currency} was issued in the last 12 months.")
+    st.info(f"No receivable in {shown} was issued in the last 12 months.")
 else:
     share = cached(revenue.revenue_share, settings, status, currency, today)
     chrome.tiles(

@@ -24,6 +24,21 @@ AGING_COLOURS = ("#74c476", "#fdd0a2", "#fdae6b", "#f16913", "#a63603")
 RENEWAL_COLOURS = ("#a50f15", "#ef3b2c", "#fc9272", "#fcbba1")
 
 
+# Plotly reads a subset of HTML (<a>, <b>, <br>, <span style>…) in every label, legend entry,
+# hover text and tick, and %{…} as a placeholder in hover templates. Text from the data is
+# escaped once, here, to entities that plotly shows as the characters themselves.
+_PLAIN = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "%": "&#37;"})
+
+
+def plain(text: object) -> str:
+    """Text from the data as plotly will show it: exactly as typed, never markup."""
+    return str(text).translate(_PLAIN)
+
+
+def _plain_all(values: Iterable[object]) -> list[str]:
+    return [plain(v) for v in values]
+
+
 def _amounts(values: Iterable[Any]) -> list[Decimal]:
     """Chart values as Decimal; a missing amount (None, or pandas' NaN) draws as zero."""
     return [v if isinstance(v, Decimal) and v.is_finite() else Decimal(0) for v in values]
@@ -56,8 +71,10 @@ def stage_label(stage: str, known: bool) -> str:
 
 def funnel_chart(funnel: pd.DataFrame, currency: str) -> go.Figure:
     """Opportunities per stage as a funnel; each bar's label gives the count and the value."""
+    currency = plain(currency)
     labels = [
-        stage_label(s, bool(k)) for s, k in zip(funnel["stage"], funnel["known"], strict=True)
+        stage_label(plain(s), bool(k))
+        for s, k in zip(funnel["stage"], funnel["known"], strict=True)
     ]
     text = [
         f"{n:,} · {money_label(v, currency)}"
@@ -78,6 +95,7 @@ def funnel_chart(funnel: pd.DataFrame, currency: str) -> go.Figure:
 
 def weighted_by_month_chart(weighted: pd.DataFrame, currency: str) -> go.Figure:
     """Weighted pipeline per expected close month, stacked by stage."""
+    currency = plain(currency)
     fig = go.Figure()
     order = weighted.drop_duplicates("stage").sort_values(["position", "stage"])
     for stage, position in zip(order["stage"], order["position"], strict=True):
@@ -85,9 +103,9 @@ def weighted_by_month_chart(weighted: pd.DataFrame, currency: str) -> go.Figure:
         fig.add_bar(
             x=list(rows["month"]),
             y=_amounts(rows["weighted"]),
-            name=stage,
+            name=plain(stage),
             marker_color=_stage_colour(int(position)),
-            hovertemplate=f"{stage}<br>%{{x|%b %Y}}: %{{y:,.0f}} {currency}<extra></extra>",
+            hovertemplate=f"{plain(stage)}<br>%{{x|%b %Y}}: %{{y:,.0f}} {currency}<extra></extra>",
         )
     fig.update_layout(barmode="stack", xaxis={"tickformat": "%b %Y"})
     fig.update_yaxes(title_text=f"value × probability ({currency})", tickformat=",.0f")
@@ -96,6 +114,7 @@ def weighted_by_month_chart(weighted: pd.DataFrame, currency: str) -> go.Figure:
 
 def mrr_chart(mrr: pd.DataFrame, pipeline: pd.DataFrame, currency: str, today: date) -> go.Figure:
     """MRR per month (line) with the weighted pipeline closing per month (bars, right axis)."""
+    currency = plain(currency)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     past = mrr[mrr["month"] <= today.replace(day=1)]
     future = mrr[mrr["month"] >= today.replace(day=1)]
@@ -170,6 +189,7 @@ def _bars(
 
 def invoiced_paid_chart(flows: pd.DataFrame, currency: str) -> go.Figure:
     """Invoiced against paid, per month, side by side."""
+    currency = plain(currency)
     fig = _bars(
         flows["month"],
         (
@@ -186,13 +206,14 @@ def invoiced_paid_chart(flows: pd.DataFrame, currency: str) -> go.Figure:
 
 def aging_chart(buckets: pd.DataFrame, currency: str) -> go.Figure:
     """Receivables outstanding per days-past-due bucket."""
+    currency = plain(currency)
     text = [
         f"{money_label(a, currency)} · {n:,} inv."
         for a, n in zip(buckets["amount"], buckets["invoices"], strict=True)
     ]
     fig = go.Figure(
         go.Bar(
-            x=list(buckets["bucket"]),
+            x=_plain_all(buckets["bucket"]),
             y=_amounts(buckets["amount"]),
             text=text,
             textposition="outside",
@@ -209,9 +230,10 @@ def aging_chart(buckets: pd.DataFrame, currency: str) -> go.Figure:
 
 def community_chart(communities: pd.DataFrame, currency: str) -> go.Figure:
     """Invoiced per community, split into the organisation's and the fiscal sponsor's share."""
+    currency = plain(currency)
     rows = communities.iloc[::-1]  # largest at the top
     fig = _bars(
-        rows["community"],
+        pd.Series(_plain_all(rows["community"])),
         (
             _Series(rows["org_share"], "Organisation's share", "#3182bd", "organisation"),
             _Series(rows["sponsor_share"], "Fiscal sponsor (CSS %)", "#bdd7e7", "fiscal sponsor"),
@@ -230,7 +252,7 @@ def renewal_chart(radar: pd.DataFrame, buckets: tuple[str, ...]) -> go.Figure:
     counts = radar["bucket"].value_counts()
     fig = go.Figure(
         go.Bar(
-            y=list(buckets),
+            y=_plain_all(buckets),
             x=[int(counts.get(b, 0)) for b in buckets],
             text=[int(counts.get(b, 0)) for b in buckets],
             textposition="auto",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pandas as pd
@@ -30,3 +31,38 @@ def money_table(
     for name in names:
         out[name] = [money.text(v, c) for v, c in zip(out[name], codes, strict=True)]
     return out
+
+
+# CommonMark lets a backslash escape any ASCII punctuation; these are the ones that can open
+# or close structure (emphasis, code, links, HTML, entities, tables, headings, maths) in a line.
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&$])")
+# At the start of a line these make lists, thematic breaks or setext headings.
+_LINE_START_SPECIAL = re.compile(r"^(\d{1,9})([.)])|^([-+=])")
+
+
+def escape_markdown(text: str) -> str:
+    """One line of user text as Markdown that renders as exactly that text, nothing more."""
+    escaped = _INLINE_SPECIAL.sub(r"\\\1", text)
+    escaped = _LINE_START_SPECIAL.sub(
+        lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", escaped
+    )
+    # Leading spaces would make an indented code block: keep them visible but inert.
+    stripped = escaped.lstrip(" \t")
+    indent = escaped[: len(escaped) - len(stripped)].replace("\t", "    ")
+    return "\u00a0" * len(indent) + stripped
+
+
+# GitHub-flavoured Markdown turns bare URLs and email addresses into links, after the escapes
+# are read; an invisible WORD JOINER (U+2060) after the scheme, "www" or before "@" stops it.
+_AUTOLINK = re.compile(r"(?i)(\b(?:https?|ftp|mailto)(?=\\?:)|\bwww(?=\.)|[\w.+-](?=@))")
+
+
+def markdown_text(text: object) -> str:
+    """Text from the data, any number of lines, as Streamlit Markdown that shows exactly it.
+
+    On top of CommonMark, Streamlit reads `:red[…]`, `:material/…:` and emoji shortcodes such
+    as `:tada:`; an escaped colon opens none of them. Bare URLs and emails stay unlinked.
+    """
+    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    escaped = (escape_markdown(line).replace(":", "\\:") for line in lines)
+    return "  \n".join(_AUTOLINK.sub("\\1\u2060", line) for line in escaped)

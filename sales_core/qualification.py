@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from sales_core import vocabulary
 from sales_core.errors import SalesError
+from sales_core.formatting import escape_markdown
 
 # The seven criteria, in the order the checklist asks them (docs/maniac-t.md).
 CRITERIA = (
@@ -335,24 +335,6 @@ def build_assessment(
 
 
 # -- Markdown ---------------------------------------------------------------------------------
-
-# CommonMark lets a backslash escape any ASCII punctuation; these are the ones that can open
-# or close structure (emphasis, code, links, HTML, entities, tables, headings, maths) in a line.
-_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&$])")
-# At the start of a line these make lists, thematic breaks or setext headings.
-_LINE_START_SPECIAL = re.compile(r"^(\d{1,9})([.)])|^([-+=])")
-
-
-def escape_markdown(text: str) -> str:
-    """One line of user text as Markdown that renders as exactly that text, nothing more."""
-    escaped = _INLINE_SPECIAL.sub(r"\\\1", text)
-    escaped = _LINE_START_SPECIAL.sub(
-        lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", escaped
-    )
-    # Leading spaces would make an indented code block: keep them visible but inert.
-    stripped = escaped.lstrip(" \t")
-    indent = escaped[: len(escaped) - len(stripped)].replace("\t", "    ")
-    return "\u00a0" * len(indent) + stripped
 
 
 def quote_block(text: str) -> str:

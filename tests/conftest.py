@@ -115,3 +115,12 @@ def sequence(number: str) -> int:
     found = re.match(r"INV-2026-(\d+)$", number)
     assert found, number
     return int(found.group(1))
+
+
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def shown(markdown: object) -> str:
+    """What a person reads of Markdown source the app escaped (formatting.markdown_text): the
+    backslash escapes resolved, the invisible word joiners that stop autolinks dropped."""
+    return _ESCAPED.sub(r"\1", str(markdown)).replace("\u2060", "")

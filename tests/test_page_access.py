@@ -20,6 +20,7 @@ from sales_core.access import operator
 from sales_core.billing import Month
 from sales_core.config import load_settings
 from sales_core.sync import run_sync
+from tests.conftest import shown
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = [
@@ -75,7 +76,7 @@ def words(at: AppTest) -> str:
     parts: list[Any] = [m.value for m in at.markdown] + [m.value for m in at.title]
     for kind in (at.info, at.warning, at.error, at.success, at.caption, at.text):
         parts += [m.value for m in kind]
-    return "\n".join(str(p) for p in parts)
+    return "\n".join(shown(p) for p in parts)
 
 
 def button_keys(at: AppTest) -> set[str]:

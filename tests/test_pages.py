@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 from sales_core.config import load_settings
 from sales_core.health import sync_status
 from sales_core.sync import run_sync
+from tests.conftest import shown
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = [
@@ -106,4 +107,4 @@ def test_wrong_setting__one_clear_message(monkeypatch: pytest.MonkeyPatch) -> No
     at = run_app()
     assert not at.exception
     [error] = at.error
-    assert "AIRTABLE_API_KEY" in error.value
+    assert "AIRTABLE_API_KEY" in shown(error.value)

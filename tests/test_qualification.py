@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from sales_core.errors import SalesError
+from sales_core.formatting import escape_markdown
 from sales_core.qualification import (
     CRITERIA,
     NOTES_MAX_CHARS,
@@ -17,7 +18,6 @@ from sales_core.qualification import (
     assessment_markdown,
     build_assessment,
     completeness,
-    escape_markdown,
     quote_block,
     recommend,
     score,

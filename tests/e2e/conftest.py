@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -159,3 +160,8 @@ def settled(page: Page, timeout: float = 90_000) -> None:
             return
         page.wait_for_timeout(100)
     raise AssertionError(f"the page was still running after {timeout / 1000:.0f} s")
+
+
+def loose(text: str) -> re.Pattern[str]:
+    """`text` as the page shows it, where an invisible word joiner may stop an autolink."""
+    return re.compile("\u2060?".join(re.escape(c) for c in text))
