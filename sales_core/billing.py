@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from sales_core import money
+from sales_core import money, schema
 from sales_core.errors import BillingError
 from sales_core.invoice import Invoice, InvoiceLine
 from sales_core.models import Contract
@@ -27,6 +27,8 @@ from sales_core.vocabulary import (
 )
 
 NOT_BILLED_STATUSES = (ContractStatus.DRAFT, ContractStatus.CANCELLED)
+# A due date is the issue date plus these many days at the most (the declared sensible range).
+TERMS_RANGE = tuple(int(n) for n in schema.sensible(Contract, "payment_terms"))
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _NUMBER = re.compile(r"^INV-(\d{4})-(\d+)$")
@@ -276,6 +278,16 @@ def plan_run(
             continue
         if contract.currency not in money.MINOR_UNITS:
             skipped.append(_skip(contract, f"unknown Currency '{contract.currency}'"))
+            continue
+        low, high = TERMS_RANGE
+        if not low <= contract.payment_terms <= high:
+            skipped.append(
+                _skip(
+                    contract,
+                    f"Payment Terms of {contract.payment_terms} days is outside {low}–{high}: "
+                    f"correct it in AirTable",
+                )
+            )
             continue
         if contract.monthly_fee is None or contract.monthly_fee <= 0:
             skipped.append(_skip(contract, "no Monthly Fee above zero: the run never guesses"))

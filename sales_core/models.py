@@ -72,7 +72,15 @@ class Opportunity(_Record):
     name: Annotated[str, Col("Opportunity Name", TEXT, required=True)]
     organization: Annotated[str | None, Col("Organization", TEXT)] = None
     stage: Annotated[str | None, Col("Stage", select(Stage))] = None
-    value: Annotated[Decimal | None, Col("Opportunity Value", MONEY, minor_unit=True)] = None
+    value: Annotated[
+        Decimal | None,
+        Col(
+            "Opportunity Value",
+            MONEY,
+            minor_unit=True,
+            sensible=(Decimal(0), Decimal(1_000_000_000)),
+        ),
+    ] = None
     currency: Annotated[str, Col("Currency", CURRENCY)] = "USD"
     probability_rating: Annotated[
         int | None, Col("Probability Success", RATING, drop_on_error=True), Field(ge=1, le=5)
@@ -103,13 +111,22 @@ class Contract(_Record):
     # An unreadable fee loads as no fee: the invoice run then lists the contract as skipped
     # with the reason, rather than the contract vanishing from the run.
     monthly_fee: Annotated[
-        Decimal | None, Col("Monthly Fee", MONEY, drop_on_error=True, minor_unit=True)
+        Decimal | None,
+        Col(
+            "Monthly Fee",
+            MONEY,
+            drop_on_error=True,
+            minor_unit=True,
+            sensible=(Decimal(0), Decimal(1_000_000)),
+        ),
     ] = None
     amount: Annotated[Decimal | None, Col("Amount", MONEY, minor_unit=True)] = None
     currency: Annotated[str, Col("Currency", CURRENCY)] = "USD"
     css_pct: Annotated[Decimal | None, Col("CSS %", FRACTION)] = None
     service_type: Annotated[str | None, Col("Service Type", select(ServiceType))] = None
-    payment_terms: Annotated[int, Col("Payment Terms", INT)] = 30
+    payment_terms: Annotated[
+        int, Col("Payment Terms", INT, sensible=(Decimal(0), Decimal(365)), keep_outside=True)
+    ] = 30
     billing_email: Annotated[str | None, Col("Billing Email", TEXT)] = None
     created_time: Annotated[datetime | None, CREATED] = None
     po_number: Annotated[str | None, Col("PO Number", TEXT)] = None

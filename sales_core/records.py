@@ -164,6 +164,22 @@ def parse_values(
             rejected = True
             problem(field.name, str(exc), raw)
             continue
+        if spec.sensible is not None and not spec.sensible[0] <= value <= spec.sensible[1]:
+            low, high = spec.sensible
+            if not spec.keep_outside:
+                problem(
+                    field.name,
+                    f"outside the sensible range {low} to {high}; value ignored",
+                    raw,
+                    warning=True,
+                )
+                continue
+            problem(
+                field.name,
+                f"outside the sensible range {low} to {high}; kept, never billed",
+                raw,
+                warning=True,
+            )
         if field.options is not None and value not in field.options:
             problem(field.name, f"unknown option '{value}', kept as it is", raw, warning=True)
         for attr, part in field.targets:

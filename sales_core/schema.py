@@ -14,6 +14,7 @@ database has exactly the declared columns.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -73,6 +74,10 @@ class Col:
     part: int | None = None
     first_of: str | None = None
     minor_unit: bool = False  # a money column rounded to its record's currency
+    # The range a value may sensibly have (docs/airtable-schema.md): outside it the sync warns
+    # and drops the value, or keeps it with `keep_outside` (for the invoice run to refuse).
+    sensible: tuple[Decimal, Decimal] | None = None
+    keep_outside: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,14 @@ def columns(model: type[BaseModel]) -> tuple[Column, ...]:
             raise TypeError(f"{model.__name__}.{attr} has no Col(...) declaration")
         found.append(Column(attr, col))
     return tuple(found)
+
+
+def sensible(model: type[BaseModel], attr: str) -> tuple[Decimal, Decimal]:
+    """The declared sensible range of one column (a TypeError when it has none: a code bug)."""
+    col = next(c.col for c in columns(model) if c.attr == attr)
+    if col.sensible is None:
+        raise TypeError(f"{model.__name__}.{attr} declares no sensible range")
+    return col.sensible
 
 
 def airtable_names(model: type[BaseModel]) -> dict[str, str]:

@@ -380,3 +380,16 @@ def test_property__any_sequence_of_runs_never_overlaps(
     live = sorted((k.period_start, k.period_end) for k in known if k.status != "Void")
     for (_, end), (start, _) in itertools.pairwise(live):
         assert end is not None and start is not None and end < start
+
+
+@pytest.mark.parametrize("terms", [1_000_000_000, -30, 366])
+def test_payment_terms_outside_the_sensible_range_skip_only_that_contract(terms: int) -> None:
+    absurd = contract(id="recBAD", start_date=date(2026, 1, 1), payment_terms=terms)
+    fine = contract(id="recOK", start_date=date(2026, 1, 1))
+    plan = plan_run([absurd, fine], [], Month.parse("2026-11"))
+    assert [d.contract_id for d in plan.drafts] == ["recOK"]
+    [skipped] = plan.skipped
+    assert skipped.contract_id == "recBAD"
+    assert skipped.reason == (
+        f"Payment Terms of {terms} days is outside 0–365: correct it in AirTable"
+    )

@@ -19,7 +19,9 @@ from sales_core.access import Actor
 from sales_core.billing import Month
 from sales_core.config import Settings, load_settings
 from sales_core.invoicing import generate, preview
+from sales_core.sync import run_sync
 from tests.conftest import NOVEMBER, ROOT, numbers_of, sequence
+from tests.fake_airtable import FakeAirtable
 
 
 def test_generate__numbers_follow_the_highest_known_and_are_gapless(demo: Settings) -> None:
@@ -172,3 +174,23 @@ def test_generate__pdf_failure_after_commit_is_reported_not_raised(
     result = generate(load_settings(), NOVEMBER, actor=Actor("a", "biller"))
     assert result.created and result.pdf_error and "saved" in result.pdf_error
     assert len(ledger.generated_invoices(demo)) == len(result.created)
+
+
+def test_one_absurd_payment_terms_never_stops_the_month(
+    airtable: tuple[FakeAirtable, Settings], capsys: pytest.CaptureFixture[str]
+) -> None:
+    server, settings = airtable
+    before = preview(settings, NOVEMBER)
+    absurd = before.drafts[0].contract_id
+    records = server.records("Contracts")
+    for record in records:
+        if record["id"] == absurd:
+            record["fields"]["Payment Terms"] = 1_000_000_000
+    server.set_records("Contracts", records)
+    run_sync(settings)
+    plan = preview(settings, NOVEMBER)
+    assert {d.contract_id for d in plan.drafts} == {d.contract_id for d in before.drafts} - {absurd}
+    [reason] = [s.reason for s in plan.skipped if s.contract_id == absurd]
+    assert reason.startswith("Payment Terms of 1000000000 days is outside 0–365")
+    made = generate(settings, NOVEMBER, actor=Actor("a", "biller"))
+    assert len(made.created) == len(before.drafts) - 1 and made.push_error is None

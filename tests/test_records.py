@@ -232,3 +232,55 @@ def test_invoice_with_a_bad_field__keeps_number_key_and_period() -> None:
         "Authorized",
     )
     assert invoice.amount is None and problems[0].severity == "warning"
+
+
+@pytest.mark.parametrize(
+    ("table", "fields", "attr", "kept", "problem"),
+    [
+        (
+            "contracts",
+            {"Contract Name": "Hub", "Start Date": "2026-01-01", "Payment Terms": 1_000_000_000},
+            "payment_terms",
+            1_000_000_000,
+            "outside the sensible range 0 to 365; kept, never billed",
+        ),
+        (
+            "contracts",
+            {"Contract Name": "Hub", "Start Date": "2026-01-01", "Payment Terms": -30},
+            "payment_terms",
+            -30,
+            "outside the sensible range 0 to 365; kept, never billed",
+        ),
+        (
+            "contracts",
+            {"Contract Name": "Hub", "Start Date": "2026-01-01", "Monthly Fee": 1e15},
+            "monthly_fee",
+            None,
+            "outside the sensible range 0 to 1000000; value ignored",
+        ),
+        (
+            "opportunities",
+            {"Opportunity Name": "X", "Opportunity Value": -5000},
+            "value",
+            None,
+            "outside the sensible range 0 to 1000000000; value ignored",
+        ),
+    ],
+)
+def test_absurd_values_are_warned_of_and_never_used(
+    table: str, fields: dict[str, Any], attr: str, kept: Any, problem: str
+) -> None:
+    entity, problems = parse_record(table, record(fields), MAPPING)
+    assert entity is not None and getattr(entity, attr) == kept
+    assert [(p.problem, p.severity) for p in problems] == [(problem, "warning")]
+
+
+def test_a_fee_below_the_minor_unit_is_rounded_with_a_warning() -> None:
+    contract, problems = parse_record(
+        "contracts",
+        record({"Contract Name": "Hub", "Start Date": "2026-01-01", "Monthly Fee": 0.005}),
+        MAPPING,
+    )
+    assert isinstance(contract, Contract) and contract.monthly_fee == Decimal("0.01")
+    assert [p.severity for p in problems] == ["warning"]
+    assert "rounded to 0.01" in problems[0].problem
