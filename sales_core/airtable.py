@@ -138,7 +138,7 @@ class PacedApi(Api):
         self._sleep = sleep
 
     def __repr__(self) -> str:
-        return f"<PacedApi {self.settings.endpoint_url}>"
+        return f"<PacedApi {self.settings.endpoint_shown}>"
 
     def request(
         self,
@@ -202,7 +202,7 @@ class PacedApi(Api):
             except requests.ConnectionError:
                 if tries > settings.max_retries:
                     raise AirtableError(
-                        f"Could not connect to AirTable at {settings.endpoint_url} ({what}); "
+                        f"Could not connect to AirTable at {settings.endpoint_shown} ({what}); "
                         f"check the network or AIRTABLE_ENDPOINT_URL."
                     ) from None
                 self._sleep(settings.retry_backoff * 2 ** (tries - 1))

@@ -118,6 +118,13 @@ def load_mapping(path: Path | None) -> FieldMapping:
 
 
 _BASE_ID = re.compile(r"^app[A-Za-z0-9]{14}$")
+# The user:password@ part of any URL in a text.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
+
+
+def without_userinfo(text: str) -> str:
+    """`text` with every URL's user name and password taken out: safe to show or record."""
+    return _USERINFO.sub(r"\1", text)
 
 
 @dataclass(frozen=True)
@@ -126,7 +133,7 @@ class Settings:
 
     api_key: str | None = field(default=None, repr=False)
     base_id: str | None = None
-    endpoint_url: str = DEFAULT_ENDPOINT
+    endpoint_url: str = field(default=DEFAULT_ENDPOINT, repr=False)  # may hold a password
     db_path: Path = DEFAULT_DB
     mapping: FieldMapping = field(default_factory=FieldMapping)
     demo_dir: Path = DEFAULT_DEMO_DIR
@@ -144,6 +151,11 @@ class Settings:
     seller_address: str = DEFAULT_SELLER_ADDRESS
     payment_instructions: str = DEFAULT_PAYMENT_INSTRUCTIONS
     access: AccessSettings = field(default_factory=AccessSettings)
+
+    @property
+    def endpoint_shown(self) -> str:
+        """The AirTable endpoint as it may be shown: without a user name or password."""
+        return without_userinfo(self.endpoint_url)
 
     @property
     def airtable_configured(self) -> bool:
@@ -267,6 +279,12 @@ def load_settings(
             "AIRTABLE_API_KEY does not look like an AirTable personal access token "
             "(it is too short or contains spaces)."
         )
+    if api_key is not None and not (api_key.isascii() and api_key.isprintable()):
+        raise ConfigError(
+            "AIRTABLE_API_KEY contains characters a token never has (letters outside A-Z, "
+            "accents, typographic quotes or invisible characters, often from a copy and paste); "
+            "copy it again from AirTable. The token itself is not shown."
+        )
     if base_id is not None and not _BASE_ID.match(base_id):
         raise ConfigError(
             f"AIRTABLE_BASE_ID must look like 'app' followed by 14 letters or digits, "
@@ -279,7 +297,8 @@ def load_settings(
 
     endpoint = (get("AIRTABLE_ENDPOINT_URL") or DEFAULT_ENDPOINT).rstrip("/")
     if not re.match(r"^https?://[^\s/]+", endpoint):
-        raise ConfigError(f"AIRTABLE_ENDPOINT_URL must be an http(s) URL, got '{endpoint[:80]}'.")
+        shown = without_userinfo(endpoint)[:80]
+        raise ConfigError(f"AIRTABLE_ENDPOINT_URL must be an http(s) URL, got '{shown}'.")
 
     access = parse_access(
         {

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sales_core import store
-from sales_core.config import Settings
+from sales_core.config import Settings, without_userinfo
 from sales_core.errors import SalesError
 from sales_core.vocabulary import PushState
 
@@ -207,10 +207,11 @@ def _push(
         if sending:
             base.upsert_by_key(queue.airtable_table, sending, queue.key, on_chunk)
     except Exception as exc:  # a push never fails its caller: the rows wait for the next one
+        text = without_userinfo(str(exc))
         error = (
-            str(exc)
+            text
             if isinstance(exc, SalesError)
-            else f"Unexpected error {type(exc).__name__}: {str(exc)[:300]}"
+            else f"Unexpected error {type(exc).__name__}: {text[:300]}"
         )
     with store.write_transaction(settings.db_path, lock_timeout=timeout) as con:
         if error is not None:

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from sales_core import assessments, ledger, schema, store
 from sales_core.airtable import AirtableSource, PageCallback, RecordsCallback
-from sales_core.config import TABLE_KEYS, FieldMapping, Settings
+from sales_core.config import TABLE_KEYS, FieldMapping, Settings, without_userinfo
 from sales_core.demo import DemoSource
 from sales_core.errors import DatabaseSettingError, SalesError, StoreBusyError, SyncError
 from sales_core.models import SYNCED, Entity, Problem
@@ -498,9 +498,9 @@ def _run_sync(
         raise  # SALES_DB is wrong: there is no database to record the failed run in
     except Exception as exc:
         if isinstance(exc, SalesError):
-            message = str(exc)
+            message = without_userinfo(str(exc))
         else:
-            message = f"Unexpected error {type(exc).__name__}: {str(exc)[:300]}"
+            message = f"Unexpected error {type(exc).__name__}: {without_userinfo(str(exc))[:300]}"
         requests = src.request_count if src is not None else 0
         name = source_name or settings.source_name
         if isinstance(exc, StoreBusyError):

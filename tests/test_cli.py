@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import socket
 from pathlib import Path
 
 import pytest
 
+from sales_core import store
 from sales_core.cli import build_parser, main
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
@@ -88,3 +90,24 @@ def test_a_bad_sales_db_is_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert err.startswith("sales-core: configuration error: ") and f"SALES_DB={path}" in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_password_in_the_endpoint_url_is_never_echoed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("AIRTABLE_API_KEY", "patTEST0123456789")
+    monkeypatch.setenv("AIRTABLE_BASE_ID", "appTESTBASE000001")
+    monkeypatch.setenv("AIRTABLE_ENDPOINT_URL", f"http://user:s3cret@127.0.0.1:{port}")
+    monkeypatch.setenv("AIRTABLE_MAX_RETRIES", "0")
+    monkeypatch.setenv("AIRTABLE_RETRY_BACKOFF", "0.01")
+    assert main(["sync", "--quiet", "--json"]) == 1
+    assert main(["status", "--json"]) == 0
+    printed = capsys.readouterr()
+    assert f"127.0.0.1:{port}" in printed.err  # the failure names the host it could not reach
+    assert "s3cret" not in printed.out + printed.err
+    with store.connect(tmp_path / "sales.duckdb") as con:
+        errors = [row[0] for row in con.execute("SELECT error FROM sync_runs").fetchall()]
+    assert errors and not any("s3cret" in (e or "") for e in errors)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from sales_core.config import DEFAULT_ENDPOINT, load_mapping, load_settings
+from sales_core.config import DEFAULT_ENDPOINT, load_mapping, load_settings, without_userinfo
 from sales_core.errors import ConfigError
 
 TOKEN = "patSECRET1234567890.abcdefabcdef"
@@ -106,3 +106,34 @@ def test_mapping_file_errors(tmp_path: Path, text: str, named: str) -> None:
     with pytest.raises(ConfigError) as exc:
         load_mapping(path)
     assert named in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["patAbc123.déf456789", "patAbc123\u200b456789", "pat“quoted”12345", "patAbc\x07123456"],
+)
+def test_a_token_with_characters_no_token_has_is_named_never_shown(
+    token: str, tmp_path: Path
+) -> None:
+    with pytest.raises(ConfigError, match="characters a token never has") as exc:
+        load_settings({"AIRTABLE_API_KEY": token, "AIRTABLE_BASE_ID": BASE}, tmp_path / "x")
+    assert token not in str(exc.value) and token[:9] not in str(exc.value)
+
+
+def test_urls_are_shown_without_their_user_name_and_password(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "AIRTABLE_API_KEY": TOKEN,
+            "AIRTABLE_BASE_ID": BASE,
+            "AIRTABLE_ENDPOINT_URL": "http://user:s3cret@127.0.0.1:9",
+        },
+        tmp_path / "x",
+    )
+    assert settings.endpoint_shown == "http://127.0.0.1:9"
+    assert "s3cret" not in repr(settings)
+    assert without_userinfo("see https://a:b@x.example/p and ftp://u@h/") == (
+        "see https://x.example/p and ftp://h/"
+    )
+    with pytest.raises(ConfigError) as exc:
+        load_settings({"AIRTABLE_ENDPOINT_URL": "ftp://user:s3cret@host"}, tmp_path / "x")
+    assert "s3cret" not in str(exc.value)
