@@ -24,15 +24,47 @@ from sales_core.formatting import markdown_text
 from sales_core.sync import run_sync
 
 
+def navigation() -> Any:
+    """The router's pages for whoever is asking (used by app.py).
+
+    Someone without access gets one page, the refusal, and no navigation at all: not even the
+    page names. Everyone else gets the six pages in sidebar order.
+    """
+    settings = settings_or_stop()
+    check_sign_in_method(settings)
+    user = current_actor(settings)
+    if user is None or user.role is None:
+        # The refusal answers at every page's address too, so a deep link meets no "Page not
+        # found" dialog (which would tell that the page exists elsewhere).
+        title = "Sales & invoicing console"
+        refused = [st.Page(_refused, title=title, default=True)] + [
+            st.Page(_refused, title=title, url_path=path) for path in URL_PATHS
+        ]
+        return st.navigation(refused, position="hidden")
+    return st.navigation(page_list())
+
+
+def _refused() -> None:
+    """The only page of someone without access: the gate shows why, then stops."""
+    st.set_page_config(page_title="Sales & invoicing console", page_icon="📈", layout="wide")
+    gate(settings_or_stop())
+
+
+# The pages after the Overview: (file, title, address).
+_PAGES = (
+    ("pages/pipeline.py", "Pipeline", "pipeline"),
+    ("pages/revenue.py", "Revenue", "revenue"),
+    ("pages/qualify.py", "Qualify a lead", "qualify"),
+    ("pages/invoices.py", "Invoices", "invoices"),
+    ("pages/data_health.py", "Data health", "data-health"),
+)
+URL_PATHS = tuple(path for _, _, path in _PAGES)
+
+
 def page_list() -> list[Any]:
-    """The app's pages, in sidebar order (used by app.py, the router)."""
-    return [
-        st.Page("pages/home.py", title="Overview", default=True),
-        st.Page("pages/pipeline.py", title="Pipeline", url_path="pipeline"),
-        st.Page("pages/revenue.py", title="Revenue", url_path="revenue"),
-        st.Page("pages/qualify.py", title="Qualify a lead", url_path="qualify"),
-        st.Page("pages/invoices.py", title="Invoices", url_path="invoices"),
-        st.Page("pages/data_health.py", title="Data health", url_path="data-health"),
+    """The app's pages, in sidebar order."""
+    return [st.Page("pages/home.py", title="Overview", default=True)] + [
+        st.Page(file, title=title, url_path=path) for file, title, path in _PAGES
     ]
 
 

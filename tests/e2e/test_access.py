@@ -58,6 +58,14 @@ def open_invoices(page: Page, url: str) -> None:
     page.goto(f"{url}/invoices")
 
 
+def assert_no_navigation(page: Page) -> None:
+    """Not one page name: someone without access learns nothing of the console's pages."""
+    settled(page)
+    assert page.get_by_test_id("stSidebarNav").count() == 0
+    for title in ("Overview", "Pipeline", "Revenue", "Qualify a lead", "Invoices", "Data health"):
+        assert page.get_by_role("link", name=title, exact=True).count() == 0, title
+
+
 def choose_november(page: Page) -> None:
     page.get_by_test_id("stSelectbox").first.click()
     page.get_by_role("option", name="2026-11").click()
@@ -108,7 +116,20 @@ def test_biller_generates_viewer_reads_stranger_and_nobody_refused(
     expect(stranger.get_by_text("console-admins@example.org")).to_be_visible()
     assert stranger.get_by_test_id("stMetric").count() == 0
     assert stranger.get_by_test_id("stDataFrame").count() == 0
+    assert_no_navigation(stranger)
+    stranger.goto(f"{url}/invoices")  # a deep link leads to the same refusal
+    expect(stranger.get_by_text("You do not have access to this console.")).to_be_visible(
+        timeout=60_000
+    )
+    assert_no_navigation(stranger)
     screenshot(stranger, "access-stranger-refused")
+
+    garbage = as_person("<b>not an email</b>; DROP TABLE")
+    garbage.goto(url)
+    expect(garbage.get_by_text("You do not have access to this console.")).to_be_visible(
+        timeout=60_000
+    )
+    assert_no_navigation(garbage)
 
     nobody = as_person(None)
     nobody.goto(f"{url}/invoices")
@@ -118,4 +139,5 @@ def test_biller_generates_viewer_reads_stranger_and_nobody_refused(
     assert nobody.get_by_test_id("stMetric").count() == 0
     assert nobody.get_by_test_id("stDataFrame").count() == 0
     assert nobody.get_by_role("button").filter(has_text="Generate").count() == 0
+    assert_no_navigation(nobody)
     screenshot(nobody, "access-no-header-refused")
