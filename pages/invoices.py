@@ -118,6 +118,7 @@ if clicked:
                 "numbers": made,
                 "push_error": result.push_error,
                 "pdf_error": result.pdf_error,
+                "repaired_pdfs": result.repaired_pdfs,
             }
             st.rerun()  # the preview above now shows the contracts as invoiced
 
@@ -146,6 +147,12 @@ if last_run and last_run["month"] == month_text:
         )
     if last_run.get("pdf_error"):
         st.warning(f"The invoices are saved, but {markdown_text(last_run['pdf_error'])}.")
+    if repaired := last_run.get("repaired_pdfs"):
+        st.info(
+            f"Also wrote {len(repaired)} PDFs that were missing from earlier runs (a run stopped "
+            f"after saving its invoices): {', '.join(repaired[:10])}"
+            + (", …" if len(repaired) > 10 else "")
+        )
 
 # The invoices made here ----------------------------------------------------------------------
 st.subheader("Invoices generated here")

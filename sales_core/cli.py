@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from sales_core import access, health, invoicing
+from sales_core import access, health, invoicing, ledger
 from sales_core.billing import Month
 from sales_core.config import Settings, load_settings
 from sales_core.errors import BillingError, ConfigError, SalesError
@@ -52,8 +52,11 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     """Say when the last sync ran and what the local copy holds."""
     status = health.sync_status(settings.db_path, lock_timeout=settings.lock_timeout)
+    missing = ledger.missing_pdfs(settings) if status.has_data else []
     if args.json:
-        _print_json({"configured_source": settings.source_name, **status.to_json()})
+        _print_json(
+            {"configured_source": settings.source_name, **status.to_json(), "missing_pdfs": missing}
+        )
         return 0
     print(f"Configured source: {settings.source_name}")
     if not status.has_data:
@@ -66,6 +69,11 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         waiting = ", ".join(f"{n} {what}" for what, n in status.pending_pushes.items() if n)
         if waiting:
             print(f"Not yet in AirTable: {waiting}")
+    if missing:
+        print(
+            f"{len(missing)} invoice PDFs are missing from {settings.invoice_dir}; "
+            f"the next `sales-core invoices generate` writes them."
+        )
     if status.last_run_status == "failed":
         print(f"The latest sync failed: {status.last_run_error}")
     return 0
@@ -135,6 +143,17 @@ def cmd_invoices_generate(args: argparse.Namespace, settings: Settings) -> int:
         if result.pdfs:
             folder = next(iter(result.pdfs.values())).parent
             print(f"PDFs in {folder}")
+    if result.repaired_pdfs:
+        shown = ", ".join(result.repaired_pdfs[:5]) + (
+            ", …" if len(result.repaired_pdfs) > 5 else ""
+        )
+        print(
+            f"sales-core: also wrote {len(result.repaired_pdfs)} PDFs missing from earlier runs "
+            f"({shown})",
+            file=sys.stderr,
+        )
+    if result.pdf_error:
+        print(f"sales-core: invoices kept, but {result.pdf_error}", file=sys.stderr)
     if result.push_error:
         print(
             f"sales-core: invoices kept, not yet in AirTable: {result.push_error}", file=sys.stderr

@@ -76,6 +76,8 @@ class RunResult:
     pushed: int = 0
     push_error: str | None = None
     pdf_error: str | None = None
+    # PDFs of earlier invoices that were missing (a run killed after its commit), written now.
+    repaired_pdfs: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The CLI's JSON (billing.md): the plan's shape, each invoice with its number."""
@@ -240,6 +242,14 @@ def generate(
                 f"the PDF files could not be written to {settings.invoice_dir} ({exc}); "
                 f"the invoices are saved and their PDFs can still be downloaded"
             )
+    if result.pdf_error is None:
+        try:
+            missing = ledger.missing_pdfs(settings)
+            if missing:
+                say(f"Writing {len(missing)} PDFs missing from earlier runs…", 0.8)
+                result.repaired_pdfs = ledger.write_missing_pdfs(settings, missing)
+        except (OSError, SalesError) as exc:
+            result.pdf_error = f"the PDFs missing from earlier runs could not be written ({exc})"
     if push and settings.airtable_configured:
         from sales_core import writeback  # imports the AirTable boundary only when needed
 

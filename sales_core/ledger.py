@@ -291,6 +291,26 @@ def pending_push_count(settings: Settings) -> int:
         return outbox.pending_count(con, outbox.INVOICES)
 
 
+def missing_pdfs(settings: Settings) -> list[str]:
+    """The invoices made here whose PDF is not in INVOICE_DIR (a run killed after its commit,
+    or files removed by hand), by number."""
+    with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
+        rows = con.execute(
+            "SELECT number, issue_date FROM generated_invoices ORDER BY number"
+        ).fetchall()
+    return [n for n, issued in rows if not pdf.pdf_path(settings.invoice_dir, n, issued).exists()]
+
+
+def write_missing_pdfs(settings: Settings, numbers: list[str]) -> list[str]:
+    """Write the PDFs of these invoices from the store, in their current state."""
+    if not numbers:
+        return []
+    with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
+        invoices = load(con, numbers)
+    pdf.write_invoices(invoices, seller(settings), settings.invoice_dir)
+    return [str(i.number) for i in invoices]
+
+
 def invoice_pdf(settings: Settings, number: str) -> bytes:
     """The PDF of one generated invoice, rendered from the store in its current state."""
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from fpdf import FPDF
@@ -229,9 +231,14 @@ def render_invoice(doc: Invoice, seller: Seller) -> bytes:
     return bytes(pdf.output())
 
 
+def pdf_path(directory: Path, number: str, issue_date: date) -> Path:
+    """Where an invoice's PDF lives: `directory/<year of issue>/<number>.pdf`."""
+    return directory / str(issue_date.year) / f"{number}.pdf"
+
+
 def write_invoice(doc: Invoice, seller: Seller, directory: Path) -> Path:
     """Render one invoice to `directory/<year>/<number>.pdf` (written atomically)."""
-    target = directory / str(doc.issue_date.year) / f"{_number_of(doc)}.pdf"
+    target = pdf_path(directory, _number_of(doc), doc.issue_date)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".pdf.partial")
     partial.write_bytes(render_invoice(doc, seller))
@@ -239,13 +246,21 @@ def write_invoice(doc: Invoice, seller: Seller, directory: Path) -> Path:
     return target
 
 
-def write_batch(batch: list[Invoice], seller: Seller, directory: Path) -> list[Path]:
-    """Render a batch in this process (what each worker does)."""
-    return [write_invoice(doc, seller, directory) for doc in batch]
-
-
 # Below this many invoices, starting a worker costs more than it saves.
 PARALLEL_FROM = 40
+# The workers' job files, inside INVOICE_DIR; what a killed run left is removed after an hour.
+JOBS_FOLDER = ".pdf-jobs"
+STALE_JOBS_SECONDS = 3600
+
+
+def _remove_stale_jobs(jobs: Path) -> None:
+    cutoff = time.time() - STALE_JOBS_SECONDS
+    for leftover in jobs.glob("run-*"):
+        try:
+            if leftover.stat().st_mtime < cutoff:
+                shutil.rmtree(leftover, ignore_errors=True)
+        except OSError:
+            continue  # another run removed it meanwhile
 
 
 def write_invoices(
@@ -267,26 +282,38 @@ def write_invoices(
     if count <= 1 or len(documents) < PARALLEL_FROM:
         count = 1
     shares = [documents[i::count] for i in range(count)]
-    children: list[tuple[subprocess.Popen[bytes], Path]] = []
-    with tempfile.TemporaryDirectory(prefix="invoice-pdfs-") as scratch:
-        for index, share in enumerate(shares[1:], start=1):
-            job = Path(scratch) / f"share-{index}.pickle"
-            job.write_bytes(pickle.dumps((share, seller, directory)))
-            child = subprocess.Popen(
-                [sys.executable, "-m", "sales_core.pdf_worker", str(job)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-            children.append((child, job))
-        own = shares[0]
-        for done, doc in enumerate(own, start=1):
-            write_invoice(doc, seller, directory)
-            if progress is not None and (done % 10 == 0 or done == len(own)):
-                progress(done * count)
-        for child, _ in children:
-            _, errors = child.communicate()
-            if child.returncode != 0:
-                raise PdfError(f"A PDF worker failed: {errors.decode(errors='replace')[-500:]}")
+    children: list[subprocess.Popen[bytes]] = []
+    jobs = directory / JOBS_FOLDER
+    jobs.mkdir(parents=True, exist_ok=True)
+    _remove_stale_jobs(jobs)
+    # The job files hold invoice data: they stay inside INVOICE_DIR, and each worker deletes
+    # its own as soon as it has read it.
+    with tempfile.TemporaryDirectory(dir=jobs, prefix="run-") as scratch:
+        try:
+            for index, share in enumerate(shares[1:], start=1):
+                job = Path(scratch) / f"share-{index}.pickle"
+                job.write_bytes(pickle.dumps((share, seller, directory)))
+                children.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "sales_core.pdf_worker", str(job), str(os.getpid())],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE,
+                    )
+                )
+            own = shares[0]
+            for done, doc in enumerate(own, start=1):
+                write_invoice(doc, seller, directory)
+                if progress is not None and (done % 10 == 0 or done == len(own)):
+                    progress(done * count)
+            for child in children:
+                _, errors = child.communicate()
+                if child.returncode != 0:
+                    raise PdfError(f"A PDF worker failed: {errors.decode(errors='replace')[-500:]}")
+        finally:
+            for child in children:  # after an error here, no worker outlives the run
+                if child.poll() is None:
+                    child.kill()
+                    child.wait()
     if progress is not None:
         progress(len(documents))
-    return [directory / str(d.issue_date.year) / f"{d.number}.pdf" for d in documents]
+    return [pdf_path(directory, _number_of(d), d.issue_date) for d in documents]

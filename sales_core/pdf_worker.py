@@ -1,22 +1,31 @@
-"""`python -m sales_core.pdf_worker JOB`: render one share of a run's invoice PDFs.
+"""`python -m sales_core.pdf_worker JOB PARENT`: render one share of a run's invoice PDFs.
 
 Started by `pdf.write_invoices`; JOB is a pickle, written by that same code a moment before,
-of (documents, seller, directory). Exits non-zero with the reason on stderr when a PDF fails.
+of (documents, seller, directory), deleted here once read. PARENT is the starting process's
+id: when it has died (killed mid-run), the worker stops too, before its next PDF. Exits
+non-zero with the reason on stderr when a PDF fails.
 """
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 from pathlib import Path
 
-from sales_core.pdf import write_batch
+from sales_core.pdf import write_invoice
 
 
 def main(argv: list[str]) -> int:
-    """Render the documents of one job file."""
-    documents, seller, directory = pickle.loads(Path(argv[0]).read_bytes())  # our own file
-    write_batch(documents, seller, directory)
+    """Render the documents of one job file, while the process that started it lives."""
+    job, parent = Path(argv[0]), int(argv[1])
+    documents, seller, directory = pickle.loads(job.read_bytes())  # our own file
+    job.unlink(missing_ok=True)
+    for document in documents:
+        if os.getppid() != parent:
+            print("the invoice run that started this worker has ended", file=sys.stderr)
+            return 3
+        write_invoice(document, seller, directory)
     return 0
 
 

@@ -17,6 +17,7 @@ import pytest
 from sales_core import invoicing, ledger, store
 from sales_core.access import Actor
 from sales_core.billing import Month
+from sales_core.cli import main as cli_main
 from sales_core.config import Settings, load_settings
 from sales_core.invoicing import generate, preview
 from sales_core.sync import run_sync
@@ -194,3 +195,20 @@ def test_one_absurd_payment_terms_never_stops_the_month(
     assert reason.startswith("Payment Terms of 1000000000 days is outside 0–365")
     made = generate(settings, NOVEMBER, actor=Actor("a", "biller"))
     assert len(made.created) == len(before.drafts) - 1 and made.push_error is None
+
+
+def test_pdfs_missing_after_a_killed_run_are_found_and_written_by_the_next(
+    demo: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = generate(demo, NOVEMBER, actor=Actor("a", "biller"))
+    lost = sorted(first.pdfs)[:3]
+    for number in lost:
+        first.pdfs[number].unlink()  # as if the run had been killed after its commit
+    assert ledger.missing_pdfs(demo) == lost
+    assert cli_main(["status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["missing_pdfs"] == lost
+
+    again = generate(demo, NOVEMBER, actor=Actor("a", "biller"))
+    assert again.created == [] and again.repaired_pdfs == lost
+    assert all(first.pdfs[n].read_bytes().startswith(b"%PDF") for n in lost)
+    assert ledger.missing_pdfs(demo) == []

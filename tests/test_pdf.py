@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import subprocess
+import sys
+import tempfile
+import time
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
+from sales_core import pdf
 from sales_core.invoice import Invoice, InvoiceLine
 from sales_core.pdf import Seller, render_invoice
 from sales_core.vocabulary import LineKind
@@ -85,3 +92,48 @@ def test_pdf__other_scripts_embed_dejavu(tmp_path: Path) -> None:
     assert b"/FontFile2" in produced and b"DejaVu" in produced
     if shutil.which("pdftotext"):
         assert "Uniwersytet Łódzki – Ελληνικό Ανοικτό" in pdf_text(produced, tmp_path)
+
+
+def numbered(count: int) -> list[Invoice]:
+    return [replace(golden_document(), number=f"INV-2026-{n:04d}") for n in range(1, count + 1)]
+
+
+def test_workers_keep_their_job_data_inside_invoice_dir_and_leave_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    system_temp = tmp_path / "system-temp"
+    system_temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_temp))
+    out = tmp_path / "invoices"
+    paths = pdf.write_invoices(numbered(pdf.PARALLEL_FROM), GOLDEN_SELLER, out, workers=2)
+    assert all(p.exists() for p in paths) and len(paths) == pdf.PARALLEL_FROM
+    assert list(system_temp.iterdir()) == []
+    assert list((out / pdf.JOBS_FOLDER).iterdir()) == []
+
+
+def test_a_worker_whose_run_has_died_stops_before_its_next_pdf(tmp_path: Path) -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a process id that is no longer this worker's parent
+    job = tmp_path / "share-1.pickle"
+    job.write_bytes(pickle.dumps((numbered(3), GOLDEN_SELLER, tmp_path / "out")))
+    worker = subprocess.run(
+        [sys.executable, "-m", "sales_core.pdf_worker", str(job), str(gone.pid)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert worker.returncode == 3 and "has ended" in worker.stderr
+    assert not job.exists()  # the invoice data is gone with it
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.pdf"))
+
+
+def test_stale_job_folders_of_a_killed_run_are_removed(tmp_path: Path) -> None:
+    jobs = tmp_path / "invoices" / pdf.JOBS_FOLDER
+    stale, fresh = jobs / "run-old", jobs / "run-new"
+    for folder in (stale, fresh):
+        folder.mkdir(parents=True)
+        (folder / "share-1.pickle").write_bytes(b"invoice data")
+    old = time.time() - pdf.STALE_JOBS_SECONDS - 60
+    os.utime(stale, (old, old))
+    pdf.write_invoices(numbered(1), GOLDEN_SELLER, tmp_path / "invoices")
+    assert not stale.exists() and fresh.exists()  # a running run's folder is left alone
