@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sales_core import access, health, invoicing, ledger
@@ -89,8 +89,35 @@ def _actor(args: argparse.Namespace, settings: Settings) -> access.Actor:
     return access.operator(name, settings.access, fallback=f"cli:{getpass.getuser()}")
 
 
+def _month(text: str, today: date) -> Month:
+    """YYYY-MM, or `current` / `previous` (the month of today, or the one before), for cron."""
+    word = text.strip().lower()
+    if word == "current":
+        return Month.of(today)
+    if word == "previous":
+        return Month.of(today.replace(day=1) - timedelta(days=1))
+    return Month.parse(text)
+
+
+def _require_synced(settings: Settings) -> None:
+    """Refuse, in words, to plan or bill from a database that never received a sync.
+
+    A mistyped SALES_DB would otherwise be created empty and report "0 invoices" with success.
+    """
+    if not settings.db_path.exists():
+        raise SalesError(
+            f"There is no database at SALES_DB={settings.db_path}: check the setting, or run "
+            f"`sales-core sync` first."
+        )
+    if not health.sync_status(settings.db_path, lock_timeout=settings.lock_timeout).has_data:
+        raise SalesError(
+            f"The database at SALES_DB={settings.db_path} has no successful sync yet: run "
+            f"`sales-core sync` first."
+        )
+
+
 def _month_and_date(args: argparse.Namespace) -> tuple[Month, date | None]:
-    month = Month.parse(args.month)
+    month = _month(args.month, date.today())
     issue_date = None
     if args.issue_date:
         try:
@@ -121,6 +148,7 @@ def _print_plan_text(data: dict[str, Any], numbered: bool) -> None:
 def cmd_invoices_preview(args: argparse.Namespace, settings: Settings) -> int:
     """Show what the run of a month would make, changing nothing."""
     month, issue_date = _month_and_date(args)
+    _require_synced(settings)
     data = invoicing.plan_json(invoicing.preview(settings, month, issue_date))
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
@@ -130,8 +158,12 @@ def cmd_invoices_preview(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_invoices_generate(args: argparse.Namespace, settings: Settings) -> int:
-    """Make the month's invoices (numbers, PDFs) and push them to AirTable."""
+    """Make the month's invoices (numbers, PDFs) and push them to AirTable.
+
+    Exits 1 when the invoices are made but their PDFs or their push failed: cron must hear of it.
+    """
     month, issue_date = _month_and_date(args)
+    _require_synced(settings)
     result = invoicing.generate(
         settings, month, issue_date, actor=_actor(args, settings), push=not args.no_push
     )
@@ -158,7 +190,7 @@ def cmd_invoices_generate(args: argparse.Namespace, settings: Settings) -> int:
         print(
             f"sales-core: invoices kept, not yet in AirTable: {result.push_error}", file=sys.stderr
         )
-    return 0
+    return 1 if result.push_error or result.pdf_error else 0
 
 
 def cmd_invoices_push(args: argparse.Namespace, settings: Settings) -> int:
@@ -185,7 +217,11 @@ def _add_invoice_commands(commands: Any) -> None:
     sub = invoices.add_subparsers(dest="invoice_command", required=True, metavar="ACTION")
 
     def month_options(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--month", required=True, help="the run's month, YYYY-MM")
+        parser.add_argument(
+            "--month",
+            required=True,
+            help="the run's month: YYYY-MM, or current or previous (for cron)",
+        )
         parser.add_argument("--issue-date", help="YYYY-MM-DD (default: the first day of the month)")
         parser.add_argument("--json", action="store_true", help="print billing.md's JSON")
 
@@ -270,7 +306,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     handler: Command = args.handler
     try:
-        return handler(args, settings)
+        code = handler(args, settings)
+        sys.stdout.flush()  # a closed pipe shows here, not at the interpreter's exit
+        return code
+    except BrokenPipeError:  # `sales-core … | head`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except ConfigError as exc:  # e.g. SALES_DB naming a folder: a wrong setting
         print(f"sales-core: configuration error: {exc}", file=sys.stderr)
         return 2

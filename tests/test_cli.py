@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import socket
+import subprocess
+import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from sales_core import store
+from sales_core import demogen, store
 from sales_core.cli import build_parser, main
+from sales_core.config import DEFAULT_DEMO_DIR, DEFAULT_TABLES
+from tests.fake_airtable import FakeAirtable
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
@@ -111,3 +118,73 @@ def test_a_password_in_the_endpoint_url_is_never_echoed(
     with store.connect(tmp_path / "sales.duckdb") as con:
         errors = [row[0] for row in con.execute("SELECT error FROM sync_runs").fetchall()]
     assert errors and not any("s3cret" in (e or "") for e in errors)
+
+
+def test_month_words_for_cron() -> None:
+    from sales_core.cli import _month
+
+    assert str(_month("current", date(2026, 12, 3))) == "2026-12"
+    assert str(_month("previous", date(2026, 12, 3))) == "2026-11"
+    assert str(_month("Previous", date(2027, 1, 31))) == "2026-12"
+    assert str(_month("2026-07", date(2026, 12, 3))) == "2026-07"
+
+
+@pytest.mark.parametrize("command", ["preview", "generate"])
+def test_a_never_synced_sales_db_is_refused_and_not_created(
+    command: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    typo = tmp_path / "no-such-folder" / "sales.duckdb"
+    monkeypatch.setenv("SALES_DB", str(typo))
+    assert main(["invoices", command, "--month", "current"]) == 1
+    err = capsys.readouterr().err
+    assert f"no database at SALES_DB={typo}" in err and len(err.strip().splitlines()) == 1
+    assert not typo.exists() and not typo.parent.exists()
+
+
+def test_piping_into_head_ends_quietly(tmp_path: Path) -> None:
+    # Enough invoices for more output than a pipe holds (64 KiB), so `head` leaves mid-write.
+    demogen.write(demogen.generate(scale=12), tmp_path / "demo")
+    env = {
+        **os.environ,
+        "SALES_DB": str(tmp_path / "sales.duckdb"),
+        "SALES_DEMO_DIR": str(tmp_path / "demo"),
+    }
+    env.pop("AIRTABLE_API_KEY", None)
+    subprocess.run([sys.executable, "-m", "sales_core", "sync", "--quiet"], env=env, check=True)
+    pipeline = subprocess.run(
+        f"{sys.executable} -m sales_core invoices preview --month 2026-11 | head -n 1",
+        shell=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert pipeline.stdout.startswith("Would make ")
+    assert "Traceback" not in pipeline.stderr and "BrokenPipeError" not in pipeline.stderr
+
+
+def test_generate_exits_1_when_the_push_fails_and_keeps_the_invoices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FakeAirtable(token="patTEST0123456789", base_id="appTESTBASE000001") as server:
+        for table_key, table in DEFAULT_TABLES.items():
+            records = json.loads((DEFAULT_DEMO_DIR / f"{table_key}.json").read_text("utf-8"))
+            server.set_records(table, records["records"])
+        for name, value in {
+            "AIRTABLE_API_KEY": server.token,
+            "AIRTABLE_BASE_ID": server.base_id,
+            "AIRTABLE_ENDPOINT_URL": server.endpoint_url,
+            "AIRTABLE_MAX_RETRIES": "0",
+            "AIRTABLE_RETRY_BACKOFF": "0.01",
+            "INVOICE_DIR": str(tmp_path / "invoices"),
+        }.items():
+            monkeypatch.setenv(name, value)
+        assert main(["sync", "--quiet"]) == 0
+        server.add_fault("Invoices", kind="write", status=503, times=None)
+        assert main(["invoices", "generate", "--month", "2026-11"]) == 1
+        printed = capsys.readouterr()
+        assert "\nMade " in printed.out and "not yet in AirTable" in printed.err
+        assert main(["invoices", "generate", "--month", "2026-11", "--json"]) == 1  # still pending
