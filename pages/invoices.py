@@ -30,6 +30,16 @@ if not status.has_data:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
+def cached_gaps(db: str, version: int, month: str) -> list[str]:
+    del db, version  # part of the cache key only
+    return invoicing.unbilled_months(settings, Month.parse(month))
+
+
+def go_to(month_text: str) -> None:
+    st.session_state["run_month"] = month_text
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
 def cached_preview(db: str, version: int, month: str, issue_date: date | None) -> Plan:
     del db, version  # part of the cache key only
     return invoicing.preview(settings, Month.parse(month), issue_date)
@@ -50,7 +60,9 @@ def pdf_button(number: str, label: str, key: str) -> None:
 st.subheader("Monthly invoice run")
 today = date.today()
 left, right = st.columns(2)
-month_text = left.selectbox("Month", invoice_views.month_choices(today), index=3)
+choices = invoice_views.month_choices(today)
+st.session_state.setdefault("run_month", choices[3])
+month_text = left.selectbox("Month", choices, key="run_month")
 month = Month.parse(month_text)
 issue_date = right.date_input("Issue date", value=month.first, format="YYYY-MM-DD")
 
@@ -91,10 +103,21 @@ if can_bill and ahead and count:
         f"deleted (only voided)."
     )
     confirmed_ahead = st.checkbox(f"Yes, bill {month_text} ahead of time", key="ahead")
+gaps = cached_gaps(str(settings.db_path), status.data_version, month_text)
+confirmed_gaps = True
+if gaps:
+    listed = ", ".join(gaps)
+    st.warning(
+        f"Earlier months are not billed yet: {listed}. Numbers follow the order of the runs, "
+        f"so bill them first, oldest first."
+    )
+    st.button(f"Go to {gaps[0]}", key="go_to_gap", on_click=go_to, args=(gaps[0],))
+    if can_bill and count:
+        confirmed_gaps = st.checkbox(f"Yes, bill {month_text} before {listed}", key="gaps")
 clicked = can_bill and st.button(
     f"Generate {count} invoice{'s' if count != 1 else ''}",
     type="primary",
-    disabled=count == 0 or not confirmed_ahead,
+    disabled=count == 0 or not confirmed_ahead or not confirmed_gaps,
     key="generate",
 )
 if clicked:

@@ -150,10 +150,13 @@ def cmd_invoices_preview(args: argparse.Namespace, settings: Settings) -> int:
     month, issue_date = _month_and_date(args)
     _require_synced(settings)
     data = invoicing.plan_json(invoicing.preview(settings, month, issue_date))
+    data["unbilled_months"] = invoicing.unbilled_months(settings, month)
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
     else:
         _print_plan_text(data, numbered=False)
+        if data["unbilled_months"]:
+            print(f"Earlier months not yet billed: {', '.join(data['unbilled_months'])}")
     return 0
 
 
@@ -163,9 +166,21 @@ def cmd_invoices_generate(args: argparse.Namespace, settings: Settings) -> int:
     Exits 1 when the invoices are made but their PDFs or their push failed: cron must hear of it.
     """
     month, issue_date = _month_and_date(args)
+    actor = _actor(args, settings)
     _require_synced(settings)
+    if month > Month.of(date.today()) and not args.future:
+        raise SalesError(
+            f"{month} has not begun: billing it now gives it lower numbers than the months in "
+            f"between; pass --future to bill it ahead of time."
+        )
+    gaps = invoicing.unbilled_months(settings, month)
+    if gaps and not args.allow_gaps:
+        raise SalesError(
+            f"Earlier months are not billed yet: {', '.join(gaps)}. Bill them first (numbers "
+            f"follow the order of the runs), or pass --allow-gaps to bill {month} anyway."
+        )
     result = invoicing.generate(
-        settings, month, issue_date, actor=_actor(args, settings), push=not args.no_push
+        settings, month, issue_date, actor=actor, push=not args.no_push
     )
     data = result.to_json()
     if args.json:
@@ -248,6 +263,14 @@ def _add_invoice_commands(commands: Any) -> None:
     )
     month_options(generate)
     generate.add_argument("--no-push", action="store_true", help="do not send to AirTable")
+    generate.add_argument(
+        "--allow-gaps",
+        action="store_true",
+        help="bill the month although an earlier month is not billed yet",
+    )
+    generate.add_argument(
+        "--future", action="store_true", help="bill a month that has not begun yet"
+    )
     actor_option(generate)
     generate.set_defaults(handler=cmd_invoices_generate)
 

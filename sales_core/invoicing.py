@@ -155,6 +155,39 @@ def preview(settings: Settings, month: Month, issue_date: date | None = None) ->
         return _plan(con, month, issue_date)
 
 
+_FIRST_INVOICED_SQL = """
+SELECT min(coalesce(period_start, issue_date)) FROM (
+    SELECT period_start, issue_date FROM invoices
+    UNION ALL
+    SELECT period_start, issue_date FROM generated_invoices
+)
+"""
+
+
+def unbilled_months(settings: Settings, month: Month) -> list[str]:
+    """The months before `month` with a billable period that no invoice covers (billing.md),
+    oldest first, counted from the first month any invoice exists, synced or made here.
+
+    Run M numbers its invoices after every earlier run, so billing M first would give it lower
+    numbers than a month still to be billed.
+    """
+    with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
+        first = con.execute(_FIRST_INVOICED_SQL).fetchall()[0][0]
+        if first is None:
+            return []
+        start = Month.of(first)
+        if start >= month:
+            return []
+        contracts, known = _contracts(con, start), _known(con, start)
+    found: list[str] = []
+    earlier = start
+    while earlier < month:
+        if plan_run(contracts, known, earlier).drafts:
+            found.append(str(earlier))
+        earlier = earlier.next()
+    return found
+
+
 def _numbered(plan: Plan, numbers: Iterable[str | None], taken_keys: set[str]) -> list[Invoice]:
     """Numbers in plan order; a period billed again after a void gets its key a '/2' suffix.
 

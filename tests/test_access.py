@@ -233,7 +233,7 @@ def test_cli__an_unknown_operator_is_refused_in_one_line(
 
     cli_env(monkeypatch, tmp_path)
     before = snapshot(demo)
-    generate = ["invoices", "generate", "--month", "2026-11", "--no-push"]
+    generate = ["invoices", "generate", "--month", "2026-11", "--no-push", "--allow-gaps"]
     for who in (["--as", "mallory@evil-example.org"], ["--as", "ana@example.org"], []):
         assert main([*generate, *who]) == 1
         err = capsys.readouterr().err

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from sales_core import demogen, store
+from sales_core.billing import Month
 from sales_core.cli import build_parser, main
 from sales_core.config import DEFAULT_DEMO_DIR, DEFAULT_TABLES
 from tests.fake_airtable import FakeAirtable
@@ -184,7 +185,30 @@ def test_generate_exits_1_when_the_push_fails_and_keeps_the_invoices(
             monkeypatch.setenv(name, value)
         assert main(["sync", "--quiet"]) == 0
         server.add_fault("Invoices", kind="write", status=503, times=None)
-        assert main(["invoices", "generate", "--month", "2026-11"]) == 1
+        assert main(["invoices", "generate", "--month", "2026-11", "--allow-gaps"]) == 1
         printed = capsys.readouterr()
         assert "\nMade " in printed.out and "not yet in AirTable" in printed.err
-        assert main(["invoices", "generate", "--month", "2026-11", "--json"]) == 1  # still pending
+        assert (
+            main(["invoices", "generate", "--month", "2026-11", "--json", "--allow-gaps"]) == 1
+        )  # still pending
+
+
+def test_generate_refuses_a_gap_or_a_future_month_unless_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("INVOICE_DIR", str(tmp_path / "invoices"))
+    assert main(["sync", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["invoices", "generate", "--month", "2026-11"]) == 1
+    err = capsys.readouterr().err
+    assert "Earlier months are not billed yet: 2026-01, 2026-05." in err
+    assert len(err.strip().splitlines()) == 1
+    far = str(Month.of(date.today()).next().next())
+    assert main(["invoices", "generate", "--month", far, "--allow-gaps"]) == 1
+    err = capsys.readouterr().err
+    assert "has not begun" in err and "--future" in err
+    with store.connect(tmp_path / "sales.duckdb") as con:
+        assert con.execute("SELECT count(*) FROM generated_invoices").fetchall() == [(0,)]
+    for month in ("2026-01", "2026-05"):
+        assert main(["invoices", "generate", "--month", month, "--no-push"]) == 0
+    assert main(["invoices", "generate", "--month", "2026-11", "--no-push"]) == 0  # no gap now

@@ -28,6 +28,8 @@ def open_invoices(month: str = "2026-11") -> AppTest:
     at.switch_page("pages/invoices.py").run()
     at.selectbox[0].set_value(month).run()
     assert not at.exception
+    if any(box.key == "gaps" for box in at.checkbox):  # the demo leaves earlier months unbilled
+        at.checkbox(key="gaps").check().run()
     return at
 
 
@@ -36,6 +38,9 @@ def test_preview_generate_and_change(monkeypatch: pytest.MonkeyPatch) -> None:
     [generate] = [b for b in at.button if b.label.startswith("Generate")]
     count = int(generate.label.split()[1])
     assert count > 0
+    assert any(
+        "Earlier months are not billed yet: 2026-01, 2026-05." in w.value for w in at.warning
+    )
     metrics = {m.label: m.value for m in at.metric}
     assert "Total USD" in metrics and "Total JPY" in metrics
     assert "." not in metrics["Total JPY"]  # no minor unit for yen
@@ -97,3 +102,17 @@ def test_no_status_chosen_lists_nothing() -> None:
     at.multiselect[0].set_value([]).run()
     assert not at.exception
     assert any("Choose at least one status" in i.value for i in at.info)
+
+
+def test_the_page_offers_the_oldest_unbilled_month_first() -> None:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.switch_page("pages/invoices.py").run()
+    at.selectbox[0].set_value("2026-11").run()
+    [generate] = [b for b in at.button if b.label.startswith("Generate")]
+    assert generate.disabled  # until the gap is confirmed or billed
+    at.button(key="go_to_gap").click().run()
+    assert at.selectbox[0].value == "2026-01"
+    assert not any("not billed yet" in w.value for w in at.warning)  # nothing before January
+    [generate] = [b for b in at.button if b.label.startswith("Generate")]
+    assert generate.label == "Generate 1 invoice" and not generate.disabled

@@ -68,8 +68,10 @@ def test_cli_json__exactly_billing_md_shape(
 
     assert main(["invoices", "preview", "--month", "2026-12", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"month", "issue_date", "invoices", "skipped"}
+    assert set(data) == {"month", "issue_date", "invoices", "skipped", "unbilled_months"}
     assert data["month"] == "2026-12" and data["issue_date"] == "2026-12-01"
+    # The demo leaves one contract unbilled in January and in May, and November unbilled.
+    assert data["unbilled_months"] == ["2026-01", "2026-05", "2026-11"]
     invoice = data["invoices"][0]
     assert set(invoice) == {
         "invoice_key",
@@ -88,13 +90,19 @@ def test_cli_json__exactly_billing_md_shape(
     jpy = [i for i in data["invoices"] if i["currency"] == "JPY"]
     assert jpy and "." not in jpy[0]["amount"]
 
-    assert main(["invoices", "generate", "--month", "2026-12", "--json", "--no-push"]) == 0
+    assert (
+        main(["invoices", "generate", "--month", "2026-12", "--json", "--no-push", "--allow-gaps"])
+        == 0
+    )
     made = json.loads(capsys.readouterr().out)
     assert [i["invoice_key"] for i in made["invoices"]] == [
         i["invoice_key"] for i in data["invoices"]
     ]
     assert all(re.match(r"^INV-2026-\d{4,}$", i["invoice_number"]) for i in made["invoices"])
-    assert main(["invoices", "generate", "--month", "2026-12", "--json", "--no-push"]) == 0
+    assert (
+        main(["invoices", "generate", "--month", "2026-12", "--json", "--no-push", "--allow-gaps"])
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["invoices"] == []
 
 
@@ -145,6 +153,7 @@ def test_two_processes_generating_the_same_month(demo: Settings, tmp_path: Path)
         "2026-11",
         "--json",
         "--no-push",
+        "--allow-gaps",  # the demo has earlier months to bill
     ]
     runs = [
         subprocess.Popen(
