@@ -179,9 +179,7 @@ def cmd_invoices_generate(args: argparse.Namespace, settings: Settings) -> int:
             f"Earlier months are not billed yet: {', '.join(gaps)}. Bill them first (numbers "
             f"follow the order of the runs), or pass --allow-gaps to bill {month} anyway."
         )
-    result = invoicing.generate(
-        settings, month, issue_date, actor=actor, push=not args.no_push
-    )
+    result = invoicing.generate(settings, month, issue_date, actor=actor, push=not args.no_push)
     data = result.to_json()
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
