@@ -6,12 +6,19 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sales_core import invoicing
 from sales_core.billing import Month
-from sales_core.config import SETTING_NAMES, Settings, load_settings
+from sales_core.config import (
+    DEFAULT_DEMO_DIR,
+    DEFAULT_TABLES,
+    SETTING_NAMES,
+    Settings,
+    load_settings,
+)
 from sales_core.sync import run_sync
 from tests.fake_airtable import FakeAirtable
 from tests.fixtures_airtable import fake_airtable  # noqa: F401  (fixture)
@@ -92,9 +99,7 @@ def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 def airtable(loopback_settings: LoopbackSettings) -> Iterator[tuple[FakeAirtable, Settings]]:
     """A fake base serving the demo data, and settings pointing at it (synced once)."""
     with FakeAirtable(token=TOKEN, base_id=BASE) as server:
-        for table in ("opportunities", "contracts", "invoices", "qualifications"):
-            records = json.loads((ROOT / "data" / "demo" / f"{table}.json").read_text())["records"]
-            server.set_records(table.capitalize(), records)
+        serve_demo(server)
         settings = loopback_settings(
             server,
             AIRTABLE_REQUESTS_PER_SECOND="200",
@@ -124,3 +129,31 @@ def shown(markdown: object) -> str:
     """What a person reads of Markdown source the app escaped (formatting.markdown_text): the
     backslash escapes resolved, the invisible word joiners that stop autolinks dropped."""
     return _ESCAPED.sub(r"\1", str(markdown)).replace("\u2060", "")
+
+
+BAD_SALES_DB_KINDS = ("directory", "text file", "device")
+
+
+def bad_sales_db(kind: str, tmp_path: Path) -> Path:
+    """A SALES_DB that is no DuckDB file: a folder, a text file, or /dev/null."""
+    if kind == "directory":
+        path = tmp_path / "folder"
+        path.mkdir()
+        return path
+    if kind == "text file":
+        path = tmp_path / "notes.txt"
+        path.write_text("not a database\n" * 100)
+        return path
+    return Path("/dev/null")
+
+
+def serve_demo(
+    server: FakeAirtable, edit: Callable[[str, list[dict[str, Any]]], None] | None = None
+) -> None:
+    """The demo files as the loopback base's tables; `edit(table_key, records)` may change the
+    records of each table first."""
+    for table_key, table in DEFAULT_TABLES.items():
+        records = json.loads((DEFAULT_DEMO_DIR / f"{table_key}.json").read_text("utf-8"))["records"]
+        if edit is not None:
+            edit(table_key, records)
+        server.set_records(table, records)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 import subprocess
@@ -16,7 +15,7 @@ import pytest
 from sales_core import demogen, store
 from sales_core.billing import Month
 from sales_core.cli import build_parser, main
-from sales_core.config import DEFAULT_DEMO_DIR, DEFAULT_TABLES
+from tests.conftest import BAD_SALES_DB_KINDS, bad_sales_db, serve_demo
 from tests.fake_airtable import FakeAirtable
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
@@ -74,7 +73,7 @@ def test_wrong_setting_exits_2_with_one_line(
     assert len(err.splitlines()) == 1 and "AIRTABLE_BASE_ID" in err
 
 
-@pytest.mark.parametrize("kind", ["directory", "text file", "device"])
+@pytest.mark.parametrize("kind", BAD_SALES_DB_KINDS)
 @pytest.mark.parametrize(
     "command", [["status"], ["sync", "--quiet"], ["invoices", "preview", "--month", "2026-11"]]
 )
@@ -85,14 +84,7 @@ def test_a_bad_sales_db_is_one_line_and_exit_2(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    if kind == "directory":
-        path = tmp_path / "folder"
-        path.mkdir()
-    elif kind == "text file":
-        path = tmp_path / "notes.txt"
-        path.write_text("not a database\n" * 100)
-    else:
-        path = Path("/dev/null")
+    path = bad_sales_db(kind, tmp_path)
     monkeypatch.setenv("SALES_DB", str(path))
     assert main(command) == 2
     err = capsys.readouterr().err
@@ -171,9 +163,7 @@ def test_generate_exits_1_when_the_push_fails_and_keeps_the_invoices(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with FakeAirtable(token="patTEST0123456789", base_id="appTESTBASE000001") as server:
-        for table_key, table in DEFAULT_TABLES.items():
-            records = json.loads((DEFAULT_DEMO_DIR / f"{table_key}.json").read_text("utf-8"))
-            server.set_records(table, records["records"])
+        serve_demo(server)
         for name, value in {
             "AIRTABLE_API_KEY": server.token,
             "AIRTABLE_BASE_ID": server.base_id,

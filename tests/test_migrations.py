@@ -13,6 +13,7 @@ from sales_core import ledger, store
 from sales_core.config import load_settings
 from sales_core.errors import SchemaVersionError, StoreBusyError, StoreError
 from sales_core.migrations import LATEST, MIGRATIONS
+from tests.conftest import BAD_SALES_DB_KINDS, bad_sales_db
 
 RELEASE_1 = Path(__file__).parent / "fixtures" / "release-1"
 
@@ -151,16 +152,9 @@ def test_a_database_error_names_itself_and_is_not_busy(db_path: Path) -> None:
     assert "no_such_column" in str(exc.value) and str(db_path) in str(exc.value)
 
 
-@pytest.mark.parametrize("kind", ["directory", "text file", "device"])
+@pytest.mark.parametrize("kind", BAD_SALES_DB_KINDS)
 def test_a_bad_sales_db_is_a_store_error_in_words(tmp_path: Path, kind: str) -> None:
-    if kind == "directory":
-        path = tmp_path / "folder"
-        path.mkdir()
-    elif kind == "text file":
-        path = tmp_path / "notes.txt"
-        path.write_text("not a database\n" * 100)
-    else:
-        path = Path("/dev/null")
+    path = bad_sales_db(kind, tmp_path)
     with pytest.raises(StoreError) as exc, store.connect(path):
         pass
     assert f"SALES_DB={path}" in str(exc.value)

@@ -8,7 +8,6 @@ turn data into links, bold or giant text.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from sales_core.config import DEFAULT_DEMO_DIR, DEFAULT_TABLES, load_settings
+from sales_core.config import load_settings
 from sales_core.sync import run_sync
+from tests.conftest import serve_demo
 from tests.e2e.conftest import loose, screenshot, settled
 from tests.fake_airtable import FakeAirtable
 
@@ -32,23 +32,19 @@ LINK_COMMUNITY = '<a href="https://evil.example/">Click me</a>'
 
 @pytest.fixture
 def hostile_base() -> Iterator[FakeAirtable]:
+    def hostile(table_key: str, records: list[dict[str, Any]]) -> None:
+        if table_key == "opportunities":
+            open_ones = [r for r in records if "Closed" not in r["fields"].get("Stage", "")]
+            stages = [LINK_STAGE, BOLD_STAGE, MARKDOWN_STAGE] * 2
+            for record, stage in zip(open_ones, stages, strict=False):
+                record["fields"]["Stage"] = stage
+        if table_key == "contracts":
+            communities = [HUGE_COMMUNITY, LINK_COMMUNITY] * 6
+            for record, community in zip(records, communities, strict=False):
+                record["fields"]["Community"] = community
+
     with FakeAirtable(token=TOKEN, base_id=BASE) as server:
-        for table_key, table in DEFAULT_TABLES.items():
-            records = json.loads((DEFAULT_DEMO_DIR / f"{table_key}.json").read_text("utf-8"))[
-                "records"
-            ]
-            if table_key == "opportunities":
-                open_ones = [r for r in records if "Closed" not in r["fields"].get("Stage", "")]
-                for record, stage in zip(
-                    open_ones, [LINK_STAGE, BOLD_STAGE, MARKDOWN_STAGE] * 2, strict=False
-                ):
-                    record["fields"]["Stage"] = stage
-            if table_key == "contracts":
-                for record, community in zip(
-                    records, [HUGE_COMMUNITY, LINK_COMMUNITY] * 6, strict=False
-                ):
-                    record["fields"]["Community"] = community
-            server.set_records(table, records)
+        serve_demo(server, hostile)
         yield server
     assert not server.internal_errors, server.internal_errors[0]
 

@@ -7,7 +7,6 @@ to fix, save while AirTable fails (kept here, not yet pushed), save again with a
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,9 +16,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from sales_core import store
-from sales_core.config import DEFAULT_DEMO_DIR, DEFAULT_TABLES, load_settings
+from sales_core.config import load_settings
 from sales_core.qualification import CRITERIA
 from sales_core.sync import run_sync
+from tests.conftest import serve_demo
 from tests.e2e.conftest import screenshot, settled
 from tests.fake_airtable import FakeAirtable
 
@@ -32,9 +32,7 @@ BASE = "appTESTBASE000001"
 def demo_base() -> Iterator[FakeAirtable]:
     """The demo files served as an AirTable base on a loopback port."""
     with FakeAirtable(token=TOKEN, base_id=BASE) as server:
-        for table_key, table in DEFAULT_TABLES.items():
-            data = json.loads((DEFAULT_DEMO_DIR / f"{table_key}.json").read_text("utf-8"))
-            server.set_records(table, data["records"])
+        serve_demo(server)
         yield server
     assert not server.internal_errors, server.internal_errors[0]
 
