@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -165,3 +166,22 @@ def settled(page: Page, timeout: float = 90_000) -> None:
 def loose(text: str) -> re.Pattern[str]:
     """`text` as the page shows it, where an invisible word joiner may stop an autolink."""
     return re.compile("\u2060?".join(re.escape(c) for c in text))
+
+
+def choose_month(page: Page, month: str) -> None:
+    """Pick `month` in the page's first select box, once the page has settled.
+
+    A click that lands while a run replaces the select box opens nothing; it is tried again.
+    """
+    settled(page)
+    option = page.get_by_role("option", name=month)
+    for _ in range(3):
+        page.get_by_test_id("stSelectbox").first.click()
+        try:
+            option.wait_for(timeout=10_000)
+            break
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+            settled(page)
+    option.click()
+    settled(page)

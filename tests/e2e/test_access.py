@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import loose, screenshot, settled
+from tests.e2e.conftest import choose_month, loose, screenshot, settled
 
 HEADER_ARGS = '--server.trustedUserHeaders \'{"X-Forwarded-Email": "email"}\''
 BILLER = "bill@example.org"
@@ -75,9 +75,7 @@ def confirm_the_gaps(page: Page) -> None:
 
 
 def choose_november(page: Page) -> None:
-    page.get_by_test_id("stSelectbox").first.click()
-    page.get_by_role("option", name="2026-11").click()
-    settled(page)
+    choose_month(page, "2026-11")
     confirm_the_gaps(page)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import screenshot, settled
+from tests.e2e.conftest import choose_month, screenshot, settled
 
 
 def test_preview_generate_download_void(start_app: Any, page: Page, tmp_path: Path) -> None:
@@ -17,9 +17,7 @@ def test_preview_generate_download_void(start_app: Any, page: Page, tmp_path: Pa
     expect(page.get_by_role("heading", name="Monthly invoice run")).to_be_visible(timeout=60_000)
 
     # Choose November 2026 (the demo's current month).
-    page.get_by_test_id("stSelectbox").first.click()
-    page.get_by_role("option", name="2026-11").click()
-    settled(page)
+    choose_month(page, "2026-11")
     expect(page.get_by_text("Earlier months are not billed yet: 2026-01, 2026-05.")).to_be_visible()
     page.get_by_text(re.compile(r"^Yes, bill 2026-11 before")).click()
     settled(page)
