@@ -3,7 +3,8 @@
 import streamlit as st
 
 from pages import chrome
-from sales_core import health
+from sales_core import health, reconcile
+from sales_core.formatting import counted
 
 settings, status = chrome.page_start()
 
@@ -44,6 +45,34 @@ else:
         },
     )
     st.caption(f"{len(shown):,} of {len(problems):,} problems shown.")
+
+st.subheader("Conflicts with AirTable")
+conflicts = reconcile.conflicts(settings)
+if conflicts.empty:
+    st.caption(
+        "None: every invoice made here agrees with AirTable, or AirTable's changes were taken."
+    )
+else:
+    st.warning(
+        f"{counted(len(conflicts), 'field')} of invoices made here "
+        f"changed both here and in AirTable, or changed in AirTable where this app does not "
+        f"take it. Their push waits; a biller settles them on the Invoices page."
+    )
+    st.dataframe(
+        conflicts[["number", "field", "here", "there", "problem", "found_by", "airtable_id"]],
+        hide_index=True,
+        width="stretch",
+        placeholder="—",
+        column_config={
+            "number": "Number",
+            "field": "Field",
+            "here": "Here",
+            "there": "In AirTable",
+            "problem": st.column_config.TextColumn("What happened", width="large"),
+            "found_by": "Found by",
+            "airtable_id": "Record id",
+        },
+    )
 
 st.subheader("Sync history")
 runs = health.sync_history(settings.db_path, lock_timeout=settings.lock_timeout)

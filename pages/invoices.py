@@ -6,10 +6,10 @@ from functools import partial
 import streamlit as st
 
 from pages import chrome
-from sales_core import invoice_views, invoicing, ledger
+from sales_core import invoice_views, invoicing, ledger, reconcile
 from sales_core.billing import Month, Plan
 from sales_core.errors import BillingError, SalesError
-from sales_core.formatting import markdown_text
+from sales_core.formatting import counted, markdown_text
 from sales_core.invoice import allowed_targets
 from sales_core.vocabulary import InvoiceStatus, texts
 from sales_core.writeback import push_pending
@@ -198,12 +198,64 @@ if pending:
                             + markdown_text(outcome.error)
                         )
                     else:
-                        st.session_state["flash"] = f"Sent {outcome.pushed} invoices to AirTable."
+                        held = (
+                            f" {outcome.held} wait for a person: see Conflicts with AirTable."
+                            if outcome.held
+                            else ""
+                        )
+                        st.session_state["flash"] = (
+                            f"Sent {outcome.pushed} invoices to AirTable.{held}"
+                        )
                         st.rerun()
     else:
         st.caption(
             f"{pending} invoices are kept here only: AirTable is not configured (demo data)."
         )
+
+conflicts = reconcile.conflicts(settings)
+if not conflicts.empty:
+    st.markdown("**Conflicts with AirTable**")
+    st.warning(
+        f"{counted(len(conflicts), 'field')} of "
+        f"{counted(conflicts['number'].nunique(), 'invoice')} changed both here and in "
+        f"AirTable, or changed in AirTable where this app does not "
+        f"take it. Nothing is overwritten: their push waits until a biller chooses which "
+        f"values stand."
+    )
+    st.dataframe(
+        conflicts[["number", "field", "here", "there", "problem"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "number": "Number",
+            "field": "Field",
+            "here": "Here",
+            "there": "In AirTable",
+            "problem": st.column_config.TextColumn("What happened", width="large"),
+        },
+    )
+    if can_bill:
+        settle = st.columns([2, 1, 1], vertical_alignment="bottom")
+        chosen = settle[0].selectbox(
+            "Invoice to settle", list(dict.fromkeys(conflicts["number"])), key="conflict_number"
+        )
+        keep = None
+        if settle[1].button("Keep AirTable's values", key="keep_airtable"):
+            keep = "airtable"
+        if settle[2].button("Keep this app's values", key="keep_here"):
+            keep = "here"
+        if keep is not None:
+            try:
+                reconcile.resolve(settings, chosen, keep, actor=user)
+            except SalesError as exc:
+                st.error(markdown_text(exc))
+            else:
+                whose = "AirTable's" if keep == "airtable" else "this app's"
+                pushes = "" if keep == "airtable" else " The next push writes them to AirTable."
+                st.session_state["flash"] = f"{chosen}: {whose} values stand.{pushes}"
+                st.rerun()
+    else:
+        st.caption("Settling a conflict needs the biller role.")
 
 filters = st.columns(2)
 statuses = filters[0].multiselect("Status", texts(InvoiceStatus), default=texts(InvoiceStatus))

@@ -362,6 +362,27 @@ class AirtableSource:
             )
         return written
 
+    def fields_by_key(
+        self, table_key: str, key_attr: str, attrs: Sequence[str]
+    ) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Key -> (record id, the current JSON values of `attrs`), reading only those fields.
+
+        Used just before a push, to see what changed in AirTable since the last sync.
+        """
+        assert self.settings.base_id is not None
+        names = self.mapping.fields[table_key]
+        key_field = names[key_attr]
+        wanted = {names[a]: a for a in attrs}
+        table = self.api.table(self.settings.base_id, self.mapping.table(table_key))
+        found: dict[str, tuple[str, dict[str, Any]]] = {}
+        for page in table.iterate(page_size=100, fields=[key_field, *wanted]):
+            for record in page:
+                key = record["fields"].get(key_field)
+                if isinstance(key, str) and key:
+                    values = {a: record["fields"].get(n) for n, a in wanted.items()}
+                    found[key] = (record["id"], values)
+        return found
+
     def ids_by_key(self, table_key: str, key_attr: str) -> dict[str, list[str]]:
         """Key -> the ids of every record holding it, reading only the key field.
 

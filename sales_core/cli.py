@@ -69,6 +69,11 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         waiting = ", ".join(f"{n} {what}" for what, n in status.pending_pushes.items() if n)
         if waiting:
             print(f"Not yet in AirTable: {waiting}")
+        if status.conflicts:
+            print(
+                f"Conflicts with AirTable: {status.conflicts} (`sales-core invoices conflicts` "
+                f"lists them)"
+            )
     if missing:
         print(
             f"{len(missing)} invoice PDFs are missing from {settings.invoice_dir}; "
@@ -218,6 +223,51 @@ def cmd_invoices_push(args: argparse.Namespace, settings: Settings) -> int:
     if outcome.error:
         print(f"sales-core: push failed: {outcome.error}", file=sys.stderr)
         return 1
+    if outcome.held:
+        print(
+            f"sales-core: {outcome.held} invoices wait for a person: they conflict with AirTable "
+            f"(`sales-core invoices conflicts`).",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def cmd_invoices_conflicts(args: argparse.Namespace, settings: Settings) -> int:
+    """List the fields of invoices made here that a person must settle with AirTable."""
+    from sales_core import reconcile
+
+    _require_synced(settings)
+    frame = reconcile.conflicts(settings)
+    rows = [
+        {
+            "number": r["number"],
+            "field": r["field"],
+            "here": r["here"],
+            "airtable": r["there"],
+            "problem": r["problem"],
+            "found_by": r["found_by"],
+        }
+        for r in frame.to_dict("records")
+    ]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+    elif not rows:
+        print("No conflict with AirTable.")
+    else:
+        for row in rows:
+            print(row["problem"])
+    return 0
+
+
+def cmd_invoices_resolve(args: argparse.Namespace, settings: Settings) -> int:
+    """Settle the conflicts of one invoice, keeping AirTable's values or this app's."""
+    from sales_core import reconcile
+
+    _require_synced(settings)
+    reconcile.resolve(settings, args.number, args.keep, actor=_actor(args, settings))
+    whose = "AirTable's" if args.keep == "airtable" else "this app's (sent by the next push)"
+    print(f"{args.number}: {whose} values stand.")
     return 0
 
 
@@ -280,6 +330,25 @@ def _add_invoice_commands(commands: Any) -> None:
     push.add_argument("--json", action="store_true", help="print the outcome as JSON")
     actor_option(push)
     push.set_defaults(handler=cmd_invoices_push)
+
+    conflicts = sub.add_parser(
+        "conflicts",
+        help="list what changed both here and in AirTable, for a person to settle",
+        description="Fields of invoices made here that conflict with AirTable; their push waits.",
+    )
+    conflicts.add_argument("--json", action="store_true", help="print the list as JSON")
+    conflicts.set_defaults(handler=cmd_invoices_conflicts)
+
+    resolve = sub.add_parser(
+        "resolve",
+        help="settle an invoice's conflicts with AirTable",
+        description="Keep AirTable's values (taken here) or this app's (written to AirTable by "
+        "the next push) for every conflicting field of one invoice.",
+    )
+    resolve.add_argument("number", help="the invoice number, e.g. INV-2026-0042")
+    resolve.add_argument("--keep", required=True, choices=["airtable", "here"])
+    actor_option(resolve)
+    resolve.set_defaults(handler=cmd_invoices_resolve)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -66,3 +66,8 @@ def markdown_text(text: object) -> str:
     lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
     escaped = (escape_markdown(line).replace(":", "\\:") for line in lines)
     return "  \n".join(_AUTOLINK.sub("\\1\u2060", line) for line in escaped)
+
+
+def counted(n: int, noun: str) -> str:
+    """`n` and the noun, plural unless one: "1 field", "3 fields"."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

@@ -29,6 +29,8 @@ class SyncStatus:
     pending_pushes: dict[str, int] = field(default_factory=dict)
     # Records made in this app that the synced copy does not hold (yet), per table key.
     made_here: dict[str, int] = field(default_factory=dict)
+    # Fields of invoices made here that a person must settle with AirTable (reconcile.py).
+    conflicts: int = 0
 
     def total(self, table: str) -> int:
         """What the app knows of a table: the synced copy plus what was made here since."""
@@ -57,6 +59,7 @@ class SyncStatus:
             "warnings": self.warnings,
             "not_yet_in_airtable": self.pending_pushes,
             "made_here_not_yet_synced": self.made_here,
+            "conflicts_with_airtable": self.conflicts,
         }
 
 
@@ -89,6 +92,7 @@ def sync_status(db_path: Path | str, *, lock_timeout: float = 10.0) -> SyncStatu
             ).fetchall()[0]
             rejected, warnings = int(row[0]), int(row[1])
         pending = outbox.pending_counts(con)
+        conflicts = int(con.execute("SELECT count(*) FROM invoice_conflicts").fetchall()[0][0])
         made_here = {
             "qualifications": int(
                 con.execute(
@@ -115,6 +119,7 @@ def sync_status(db_path: Path | str, *, lock_timeout: float = 10.0) -> SyncStatu
         rejected=rejected,
         warnings=warnings,
         pending_pushes=pending,
+        conflicts=conflicts,
     )
 
 

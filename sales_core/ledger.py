@@ -18,8 +18,8 @@ from sales_core import outbox, pdf, store
 from sales_core.access import Actor, require
 from sales_core.config import Settings
 from sales_core.errors import BillingError
-from sales_core.invoice import Invoice, InvoiceLine, check_transition, reachable
-from sales_core.vocabulary import SETTLED_INVOICE_STATUSES, InvoiceStatus, LineKind, PushState
+from sales_core.invoice import Invoice, InvoiceLine, check_transition
+from sales_core.vocabulary import InvoiceStatus, LineKind
 
 # One invoice-changing operation at a time in this process (runs and state changes).
 write_lock = threading.Lock()
@@ -328,68 +328,3 @@ def audit_log(settings: Settings, limit: int = 200) -> pd.DataFrame:
             "ORDER BY id DESC LIMIT ?",
             [limit],
         ).df()
-
-
-# Invoices made here whose AirTable row, synced just now, says something else.
-_DIFFERENT_SQL = """
-SELECT g.number, i.id, g.status AS here, i.status AS there, i.paid_date, g.push_state
-FROM generated_invoices AS g
-JOIN invoices AS i ON i.invoice_key = g.invoice_key
-WHERE list_contains($invoice_states, i.status)
-  AND (i.status IS DISTINCT FROM g.status OR i.paid_date IS DISTINCT FROM g.paid_date)
-ORDER BY g.number
-"""
-
-_ADOPT_SQL = """
-UPDATE generated_invoices
-SET status = $status, paid_date = $paid_date, updated_at = $now,
-    revision = revision + 1, push_state = $pushed, push_error = NULL
-WHERE number = $number
-"""
-
-
-@dataclass(frozen=True)
-class Adoption:
-    """What a sync took from AirTable for the invoices made here, and what it would not take."""
-
-    adopted: list[str]
-    refused: list[tuple[str, str, str]]  # (number, AirTable record id, why), for a person
-
-
-def adopt_airtable_changes(con: store.Connection) -> Adoption:
-    """After a sync: take AirTable's state for invoices generated here (inside the sync's
-    transaction).
-
-    Once an invoice is in AirTable, AirTable is where people work on it: a state or paid date
-    changed there wins over the copy here when the transition table allows the move, even in
-    several steps (Draft here, Paid there). A change made here and not yet pushed wins, unless
-    AirTable already says Paid or Void, which are final: then AirTable's state is taken and
-    the change here dropped (and audited), so the next push cannot overwrite it. For an
-    invoice pushed as it is here, a step back in AirTable (Authorized there after Paid here) is
-    never taken: it is refused and left for a person.
-    """
-    adopted: list[str] = []
-    refused: list[tuple[str, str, str]] = []
-    rows = store.execute(con, _DIFFERENT_SQL).fetchall()
-    for number, record_id, here, there, paid_date, push_state in rows:
-        detail = f"status {there} from AirTable"
-        if push_state != PushState.PUSHED:
-            if there not in SETTLED_INVOICE_STATUSES:
-                continue  # ours is newer: the next push sends it
-            # AirTable's Paid or Void is final: the change made here, not yet sent, is dropped.
-            detail += f"; the change here to {here}, not yet in AirTable, is dropped"
-        elif here != there and not reachable(here, there):
-            why = (
-                f"{number} is {here} here and {there} in AirTable: a step back is not taken; "
-                f"put AirTable's Status back or void and bill again"
-            )
-            refused.append((number, record_id, why))
-            continue
-        store.execute(
-            con,
-            _ADOPT_SQL,
-            {"status": there, "paid_date": paid_date, "now": store.utcnow(), "number": number},
-        )
-        audit(con, "AirTable (sync)", "adopt", [number], detail=detail)
-        adopted.append(number)
-    return Adoption(adopted, refused)

@@ -335,6 +335,27 @@ _M9 = (
 # The community's purchase order number, printed on its invoices (an optional Contract field).
 _M10 = ("ALTER TABLE contracts ADD COLUMN po_number VARCHAR",)
 
+# What AirTable and this app last agreed on for each invoice made here, AirTable's Void Reason,
+# and the conflicts a sync or a push found for a person to settle.
+_M11 = (
+    "ALTER TABLE invoices ADD COLUMN void_reason VARCHAR",
+    "ALTER TABLE generated_invoices ADD COLUMN airtable_seen VARCHAR",
+    """
+    CREATE TABLE invoice_conflicts (
+        invoice_key VARCHAR NOT NULL,
+        number VARCHAR NOT NULL,
+        airtable_id VARCHAR,
+        field VARCHAR NOT NULL,
+        here VARCHAR,
+        there VARCHAR,
+        problem VARCHAR NOT NULL,
+        found_by VARCHAR NOT NULL,
+        found_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (invoice_key, field)
+    )
+    """,
+)
+
 # Append only: a released migration is never edited; add a new one instead.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "current tables, sync runs, quarantine, opportunity history", _M1),
@@ -347,6 +368,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "invoice lines, one fee line for each invoice made so far", _M8),
     Migration(9, "assessments join the outbox: a push state and a revision", _M9),
     Migration(10, "the PO Number of a contract", _M10),
+    Migration(11, "the state agreed with AirTable, its Void Reason, and conflicts", _M11),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -152,6 +152,7 @@ class Invoice(_Record):
     currency: Annotated[str, Col("Currency", CURRENCY, drop_on_error=True)] = "USD"
     status: Annotated[str | None, Col("Status", select(InvoiceStatus), drop_on_error=True)] = None
     paid_date: Annotated[date | None, Col("Paid Date", DATE, drop_on_error=True)] = None
+    void_reason: Annotated[str | None, Col("Void Reason", TEXT, drop_on_error=True)] = None
     type: Annotated[str, Col("Type", select(InvoiceType), drop_on_error=True)] = (
         InvoiceType.RECEIVABLE
     )

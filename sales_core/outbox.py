@@ -65,6 +65,7 @@ class PushOutcome:
     pending: int = 0  # still waiting afterwards (also rows changed during the push)
     reconciled: int = 0  # record ids learnt from AirTable after an interrupted push
     error: str | None = None
+    held: int = 0  # waiting for a person to settle a conflict
 
     @property
     def failed(self) -> int:
@@ -94,6 +95,21 @@ _locks = {queue.name: threading.Lock() for queue in QUEUES}
 
 Fields = Callable[[dict[str, Any]], dict[str, Any]]
 Audit = Callable[[store.Connection, list[dict[str, Any]], str | None, int], None]
+# Before sending: key -> why a row must wait (a conflict for a person), given the rows to send.
+Hold = Callable[["AirtableSource", list[dict[str, Any]]], dict[str, str]]
+# After AirTable confirmed a chunk: the fields it now holds, by key (in the confirming
+# transaction).
+Confirmed = Callable[[store.Connection, dict[str, dict[str, Any]]], None]
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What a queue adds to the push: its audit line, a check before sending, and what to
+    record of a confirmed chunk."""
+
+    audit: Audit | None = None
+    hold: Hold | None = None
+    confirmed: Confirmed | None = None
 
 
 def push(
@@ -102,16 +118,17 @@ def push(
     fields: Fields,
     *,
     source: AirtableSource | None = None,
-    audit: Audit | None = None,
+    hooks: Hooks = Hooks(),
     progress: Callable[[str], None] | None = None,
 ) -> PushOutcome:
     """Send every row of `queue` AirTable has not confirmed; never raises for AirTable faults.
 
-    `fields` turns a local row into AirTable fields (product names). `audit`, if given, records
-    the push inside the closing transaction: (connection, rows sent, error, reconciled).
+    `fields` turns a local row into the AirTable fields to send (product names). `hooks.audit`,
+    if given, records the push inside the closing transaction: (connection, rows sent, error,
+    reconciled). Rows `hooks.hold` names stay pending with its reason as their push error.
     """
     with _locks[queue.name]:
-        return _push(settings, queue, fields, source=source, audit=audit, progress=progress)
+        return _push(settings, queue, fields, source=source, hooks=hooks, progress=progress)
 
 
 def _set_airtable_ids(con: store.Connection, queue: Queue, ids: dict[str, str]) -> None:
@@ -122,7 +139,12 @@ def _set_airtable_ids(con: store.Connection, queue: Queue, ids: dict[str, str]) 
 
 
 def _confirm(
-    settings: Settings, queue: Queue, confirmed: dict[str, str], revisions: dict[str, int]
+    settings: Settings,
+    queue: Queue,
+    confirmed: dict[str, str],
+    revisions: dict[str, int],
+    sent: dict[str, dict[str, Any]],
+    hook: Confirmed | None,
 ) -> set[str]:
     """Record AirTable's confirmation of a chunk: only the revision that was sent is 'pushed'.
 
@@ -143,6 +165,8 @@ def _confirm(
                 ).fetchall()
             )
         _set_airtable_ids(con, queue, confirmed)
+        if hook is not None:
+            hook(con, {key: sent[key] for key in confirmed if key in sent})
         store.bump_data_version(con)
     return done
 
@@ -153,7 +177,7 @@ def _push(
     fields: Fields,
     *,
     source: AirtableSource | None,
-    audit: Audit | None,
+    hooks: Hooks,
     progress: Callable[[str], None] | None,
 ) -> PushOutcome:
     timeout = settings.lock_timeout
@@ -175,9 +199,11 @@ def _push(
     pushed: set[str] = set()
     claimed: set[str] = set()
     reconciled = 0
+    sent: dict[str, dict[str, Any]] = {}
+    held: dict[str, str] = {}
 
     def on_chunk(confirmed: dict[str, str]) -> None:
-        pushed.update(_confirm(settings, queue, confirmed, revisions))
+        pushed.update(_confirm(settings, queue, confirmed, revisions, sent, hooks.confirmed))
 
     error: str | None = None
     try:
@@ -189,10 +215,14 @@ def _push(
             if found:
                 with store.write_transaction(settings.db_path, lock_timeout=timeout) as con:
                     _set_airtable_ids(con, queue, found)
+        if hooks.hold is not None:
+            held = hooks.hold(base, rows)
         with store.write_transaction(settings.db_path, lock_timeout=timeout) as con:
             # Claim exactly the revisions read above. A row changed since (here, or by a sync
             # adopting AirTable's state) is not claimed, and not sent with its old content.
             for key, revision in revisions.items():
+                if key in held:
+                    continue
                 claimed.update(
                     row[0]
                     for row in store.execute(
@@ -203,7 +233,8 @@ def _push(
                         {"key": key, "revision": revision},
                     ).fetchall()
                 )
-        sending = [fields(r) for r in rows if r[queue.key] in claimed]
+        sent.update({r[queue.key]: fields(r) for r in rows if r[queue.key] in claimed})
+        sending = list(sent.values())
         if sending:
             base.upsert_by_key(queue.airtable_table, sending, queue.key, on_chunk)
     except Exception as exc:  # a push never fails its caller: the rows wait for the next one
@@ -214,6 +245,13 @@ def _push(
             else f"Unexpected error {type(exc).__name__}: {text[:300]}"
         )
     with store.write_transaction(settings.db_path, lock_timeout=timeout) as con:
+        for key, why in held.items():
+            store.execute(
+                con,
+                f"UPDATE {queue.table} SET push_error = $why WHERE {queue.key} = $key "
+                f"AND push_state <> $pushed",
+                {"why": why, "key": key},
+            )
         if error is not None:
             store.execute(
                 con,
@@ -221,8 +259,8 @@ def _push(
                 f"WHERE push_state = $sending AND list_contains($keys, {queue.key})",
                 {"error": error, "keys": list(revisions)},
             )
-        if audit is not None:
-            audit(con, [r for r in rows if r[queue.key] in pushed], error, reconciled)
+        if hooks.audit is not None:
+            hooks.audit(con, [r for r in rows if r[queue.key] in pushed], error, reconciled)
         remaining = pending_count(con, queue)
         store.bump_data_version(con)
     return PushOutcome(
@@ -231,4 +269,5 @@ def _push(
         pending=remaining,
         reconciled=reconciled,
         error=error,
+        held=len(held),
     )

@@ -24,7 +24,7 @@ from typing import Any, Protocol, cast
 
 import pyarrow as pa
 
-from sales_core import assessments, ledger, schema, store
+from sales_core import assessments, reconcile, schema, store
 from sales_core.airtable import AirtableSource, PageCallback, RecordsCallback
 from sales_core.config import TABLE_KEYS, FieldMapping, Settings, without_userinfo
 from sales_core.demo import DemoSource
@@ -422,13 +422,7 @@ def load(
             "SELECT ?, table_name, record_id, field, problem, raw_value, severity FROM problems",
             [run_id],
         )
-    adoption = ledger.adopt_airtable_changes(con)
-    for _, record_id, why in adoption.refused:  # shown on Data health with the quarantine
-        con.execute(
-            "INSERT INTO quarantine (sync_run_id, table_name, record_id, field, problem, "
-            "raw_value, severity) VALUES (?, 'invoices', ?, 'Status', ?, NULL, 'warning')",
-            [run_id, record_id, why],
-        )
+    reconcile.adopt_airtable_changes(con)  # its conflicts are listed on Data health
     store.bump_data_version(con)
     return run_id
 

@@ -1,41 +1,22 @@
 """Writing the invoices made here back to AirTable: upsert on `Invoice Key`, never a second row.
 
-The queue, its states and the push itself are `outbox.py`'s; this module says which fields an
-invoice sends and who may push, and records each push in the audit log.
+The queue, its states and the push itself are `outbox.py`'s; which fields an invoice sends, and
+which invoices wait for a person, are `reconcile.py`'s. This module says who may push, and
+records each push in the audit log.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sales_core import outbox, store
+from sales_core import outbox, reconcile, store
 from sales_core.access import Actor, require
 from sales_core.airtable import AirtableSource
 from sales_core.config import Settings
 from sales_core.ledger import audit
 from sales_core.outbox import PushOutcome
-from sales_core.vocabulary import InvoiceType
 
 __all__ = ["PushOutcome", "push_pending"]
-
-
-def _fields(row: dict[str, Any]) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "number": row["number"],
-        "invoice_key": row["invoice_key"],
-        "contract_ids": [row["contract_id"]],
-        "period_start": row["period_start"],
-        "period_end": row["period_end"],
-        "issue_date": row["issue_date"],
-        "due_date": row["due_date"],
-        "amount": row["amount"],
-        "currency": row["currency"],
-        "status": row["status"],
-        "type": InvoiceType.RECEIVABLE,
-    }
-    if row["paid_date"] is not None:
-        fields["paid_date"] = row["paid_date"]
-    return fields
 
 
 def push_pending(
@@ -60,4 +41,9 @@ def push_pending(
         )
         audit(con, actor.label, "push", numbers, detail=detail)
 
-    return outbox.push(settings, outbox.INVOICES, _fields, source=source, audit=audited)
+    hooks = outbox.Hooks(
+        audit=audited,
+        hold=lambda base, rows: reconcile.check_before_push(settings, base, rows),
+        confirmed=reconcile.confirmed,
+    )
+    return outbox.push(settings, outbox.INVOICES, reconcile.to_send, source=source, hooks=hooks)

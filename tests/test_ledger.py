@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sales_core import health, ledger, money, store, writeback
+from sales_core import ledger, money, store
 from sales_core.access import Actor
 from sales_core.billing import BillingError
 from sales_core.config import Settings
@@ -198,53 +198,3 @@ def test_an_invoice_with_two_lines_is_stored_loaded_and_printed_whole(
     again = replace(invoice, invoice_key="another", number="INV-2026-9002")
     with pytest.raises(SalesError), store.write_transaction(demo.db_path) as con:
         ledger.insert(con, [again], run_month=str(NOVEMBER), actor="test")
-
-
-def test_a_step_back_in_airtable_is_not_taken_and_is_listed_for_a_person(
-    airtable: tuple[FakeAirtable, Settings],
-) -> None:
-    server, settings = airtable
-    made = generate(settings, NOVEMBER, actor=Actor("a", "biller")).created[0]
-    set_airtable_status(server, made.invoice_key, "Paid", "2026-11-20")
-    run_sync(settings)  # Draft here, Paid there: two allowed steps, taken
-    set_airtable_status(server, made.invoice_key, "Authorized")
-    run_sync(settings)  # Paid here, Authorized there: a step back
-    table = ledger.generated_invoices(settings).set_index("number")
-    assert table.loc[made.number, "status"] == "Paid"
-    problems = health.quarantine(settings.db_path)
-    listed = problems[problems["problem"].str.contains(str(made.number), regex=False)]
-    assert len(listed) == 1 and listed.iloc[0]["field"] == "Status"
-    assert f"{made.number} is Paid here and Authorized in AirTable" in listed.iloc[0]["problem"]
-    assert [a for a in ledger.audit_log(settings)["action"] if a == "adopt"] == ["adopt"]
-
-
-def test_airtable_paid_wins_over_a_void_made_here_and_not_yet_pushed(
-    airtable: tuple[FakeAirtable, Settings],
-) -> None:
-    server, settings = airtable
-    biller, today = Actor("a", "biller"), date(2026, 11, 25)
-    made = generate(settings, NOVEMBER, actor=biller).created[0]
-    change_status(settings, Change(str(made.number), "Authorized"), actor=biller, today=today)
-    writeback.push_pending(settings, actor=biller)
-    voided = Change(str(made.number), "Void", reason="entered twice")
-    change_status(settings, voided, actor=biller, today=today)  # not pushed yet
-    set_airtable_status(server, made.invoice_key, "Paid", "2026-11-20")  # paid meanwhile
-    run_sync(settings)
-    row = ledger.generated_invoices(settings).set_index("number").loc[made.number]
-    assert (row["status"], row["push_state"]) == ("Paid", "pushed")
-    writeback.push_pending(settings, actor=biller)
-    [there] = [r for r in server.records("Invoices") if r["id"] == row_id(server, made)]
-    assert there["fields"]["Status"] == "Paid"
-    details = list(ledger.audit_log(settings)["detail"])
-    assert any(
-        "the change here to Void, not yet in AirTable, is dropped" in str(d) for d in details
-    )
-
-
-def row_id(server: FakeAirtable, invoice: Any) -> str:
-    [record] = [
-        r
-        for r in server.records("Invoices")
-        if r["fields"].get("Invoice Key") == invoice.invoice_key
-    ]
-    return str(record["id"])
