@@ -365,9 +365,10 @@ class AirtableSource:
     def fields_by_key(
         self, table_key: str, key_attr: str, attrs: Sequence[str]
     ) -> dict[str, tuple[str, dict[str, Any]]]:
-        """Key -> (record id, the current JSON values of `attrs`), reading only those fields.
+        """Key -> (record id, the current JSON values of `attrs`; absent ones None).
 
-        Used just before a push, to see what changed in AirTable since the last sync.
+        Used just before a push, to see what changed in AirTable since the last sync. Whole
+        records are read: naming a field the base lacks (an optional one) would refuse the read.
         """
         assert self.settings.base_id is not None
         names = self.mapping.fields[table_key]
@@ -375,7 +376,7 @@ class AirtableSource:
         wanted = {names[a]: a for a in attrs}
         table = self.api.table(self.settings.base_id, self.mapping.table(table_key))
         found: dict[str, tuple[str, dict[str, Any]]] = {}
-        for page in table.iterate(page_size=100, fields=[key_field, *wanted]):
+        for page in table.iterate(page_size=100):
             for record in page:
                 key = record["fields"].get(key_field)
                 if isinstance(key, str) and key:

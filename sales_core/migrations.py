@@ -354,6 +354,30 @@ _M11 = (
         PRIMARY KEY (invoice_key, field)
     )
     """,
+    # The agreed state of the invoices AirTable already holds: the invoice as it is here (what
+    # the last push sent), except the state of one changed here since, which AirTable last
+    # showed as the synced copy has it. No Void Reason was ever written to AirTable.
+    """
+    UPDATE generated_invoices SET airtable_seen = CAST(json_object(
+        'status', CASE WHEN push_state = 'pushed' THEN status ELSE (
+            SELECT max(i.status) FROM invoices AS i
+            WHERE i.invoice_key = generated_invoices.invoice_key) END,
+        'paid_date', CASE WHEN push_state = 'pushed' THEN CAST(paid_date AS VARCHAR) ELSE (
+            SELECT CAST(max(i.paid_date) AS VARCHAR) FROM invoices AS i
+            WHERE i.invoice_key = generated_invoices.invoice_key) END,
+        'void_reason', NULL,
+        'due_date', CAST(due_date AS VARCHAR),
+        'number', number,
+        'contract_ids', json_array(contract_id),
+        'period_start', CAST(period_start AS VARCHAR),
+        'period_end', CAST(period_end AS VARCHAR),
+        'issue_date', CAST(issue_date AS VARCHAR),
+        'amount', CAST(amount AS VARCHAR),
+        'currency', currency,
+        'type', 'ACCREC') AS VARCHAR)
+    WHERE airtable_id IS NOT NULL
+       OR invoice_key IN (SELECT invoice_key FROM invoices WHERE invoice_key IS NOT NULL)
+    """,
 )
 
 # Append only: a released migration is never edited; add a new one instead.

@@ -152,7 +152,7 @@ def _confirm(
     """
     done: set[str] = set()
     with store.write_transaction(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-        now = store.utcnow()
+        now = store.utcnow(precise=True)  # a sync compares it with when it began to read
         for key in confirmed:
             done.update(
                 row[0]
@@ -215,8 +215,11 @@ def _push(
             if found:
                 with store.write_transaction(settings.db_path, lock_timeout=timeout) as con:
                     _set_airtable_ids(con, queue, found)
+                for row in rows:  # what is sent next knows the record exists
+                    if row[queue.key] in found:
+                        row["airtable_id"] = found[row[queue.key]]
         if hooks.hold is not None:
-            held = hooks.hold(base, rows)
+            held = {k: why for k, why in hooks.hold(base, rows).items() if k in revisions}
         with store.write_transaction(settings.db_path, lock_timeout=timeout) as con:
             # Claim exactly the revisions read above. A row changed since (here, or by a sync
             # adopting AirTable's state) is not claimed, and not sent with its old content.

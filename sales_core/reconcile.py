@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -86,10 +86,11 @@ def plain(value: Any) -> Plain:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, (Decimal, int, float)):
-        return format(Decimal(str(value)).quantize(Decimal("0.01")), "f")
+        cents = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return format(cents, "f")
     if isinstance(value, (list, tuple)):
         return [str(v) for v in value]
-    return str(value)
+    return str(value).strip() or None
 
 
 def local_fields(row: dict[str, Any]) -> dict[str, Any]:
@@ -119,36 +120,32 @@ def _plain_state(fields: dict[str, Any]) -> State:
     return {name: plain(fields.get(name)) for name in TRACKED}
 
 
-def agreed(row: dict[str, Any], there: State | None = None) -> State:
+def agreed(row: dict[str, Any]) -> State:
     """The last state both sides agreed on.
 
-    An invoice pushed before this was recorded has none: its document is taken as agreed, and
-    its state as agreed if it was pushed as it is (else, if AirTable's is known, that one: the
-    change here is then the newer one).
+    An invoice whose first push was interrupted (AirTable wrote it, this app never heard) has
+    none recorded: what it sent then is what it holds now.
     """
     seen = seen_state(row)
-    if seen is not None:
-        return seen
-    here = _plain_state(local_fields(row))
-    if row["push_state"] != PushState.PUSHED and there is not None:
-        return here | {name: there[name] for name in STATE}
-    return here
+    return seen if seen is not None else _plain_state(local_fields(row))
+
+
+def creates(row: dict[str, Any]) -> bool:
+    """True while AirTable has never held this invoice (as far as this app knows)."""
+    return row.get("airtable_id") is None and row.get("airtable_seen") is None
 
 
 def to_send(row: dict[str, Any]) -> dict[str, Any]:
     """The fields a push sends for one invoice: all of them to create it, then only the key and
     the fields changed here since the last agreed state."""
     fields = local_fields(row)
-    if row.get("airtable_id") is None and row.get("airtable_seen") is None:
+    if creates(row):
         # Creating the record: every field that has a value (an optional field left empty is
         # not named, so a base without it still takes the invoice).
         present = {n: v for n, v in fields.items() if plain(v) is not None}
         return {"invoice_key": row["invoice_key"], **present}
-    if row.get("airtable_seen") is None:  # pushed before the agreed state was recorded
-        changed = dict.fromkeys(STATE)
-    else:
-        base = agreed(row)
-        changed = {n: None for n in TRACKED if plain(fields[n]) != base.get(n)}
+    base = agreed(row)
+    changed = [n for n in TRACKED if plain(fields[n]) != base.get(n)]
     return {"invoice_key": row["invoice_key"]} | {n: fields[n] for n in changed}
 
 
@@ -197,10 +194,14 @@ class Decision:
     dropped: str | None = None  # a change here that AirTable's later state replaces
 
 
+# Fields the store cannot hold empty: AirTable emptying one is a conflict, never taken.
+_REQUIRED = {"status", "due_date"}
+
+
 def decide(row: dict[str, Any], there: State, airtable_id: str | None) -> Decision:
     """Compare one invoice made here with its AirTable row, as of the last agreed state."""
     here = _plain_state(local_fields(row))
-    base = agreed(row, there)
+    base = agreed(row)
     number, key = row["number"], row["invoice_key"]
     take: dict[str, Plain] = {}
     conflicts: list[Conflict] = []
@@ -208,9 +209,18 @@ def decide(row: dict[str, Any], there: State, airtable_id: str | None) -> Decisi
     def conflict(field: str, why: str) -> None:
         conflicts.append(Conflict(key, number, airtable_id, field, here[field], there[field], why))
 
+    def emptied(field: str) -> str:
+        return (
+            f"{number}: {LABELS[field]} was emptied in AirTable ({_shown(here[field])} here). "
+            f"It is not taken: fill it in again in AirTable, or write this app's value back."
+        )
+
     for field in TAKEN:
         if there[field] != base.get(field) and there[field] != here[field]:
-            take[field] = there[field]
+            if there[field] is None:
+                conflict(field, emptied(field))
+            else:
+                take[field] = there[field]
     for field in DOCUMENT:
         if there[field] != base.get(field) and there[field] != here[field]:
             conflict(field, _why_document(number, field, here[field], there[field]))
@@ -220,10 +230,12 @@ def decide(row: dict[str, Any], there: State, airtable_id: str | None) -> Decisi
     moved_here = any(here[f] != base.get(f) for f in STATE)
     differs = [f for f in STATE if there[f] != here[f]]
     if moved_there and differs:
-        h, t = str(here["status"]), str(there["status"])
-        if not moved_here and (h == t or reachable(h, t)):
+        h, t = str(here["status"]), there["status"]
+        if t is None:
+            conflict("status", emptied("status"))
+        elif not moved_here and (h == t or reachable(h, str(t))):
             take.update({f: there[f] for f in STATE})
-        elif moved_here and h != t and reachable(h, t):
+        elif moved_here and h != t and reachable(h, str(t)):
             # Both moved, and AirTable went further along the same path: its state stands.
             take.update({f: there[f] for f in STATE})
             dropped = f"the change here to {h}, not yet in AirTable, is dropped"
@@ -232,7 +244,8 @@ def decide(row: dict[str, Any], there: State, airtable_id: str | None) -> Decisi
                 f"{number} is {h} here and {t} in AirTable: a step back is not taken; "
                 f"put AirTable's Status back, or void and bill again."
             )
-            conflict("status", why)
+            for field in differs:  # the state goes as one: its fields are settled together
+                conflict(field, why)
         else:
             for field in differs:
                 conflict(field, _why_both(number, field, here[field], there[field]))
@@ -242,22 +255,27 @@ def decide(row: dict[str, Any], there: State, airtable_id: str | None) -> Decisi
     return Decision(take, conflicts, seen, dropped)
 
 
-# Invoices made here and the AirTable row with the same key, as the sync just stored it.
+# Invoices made here and the AirTable rows with the same key, as the sync just stored them.
 _PAIRS_SQL = """
 SELECT g.*, i.id AS there_id, i.number AS there_number, i.contract_ids AS there_contract_ids,
        i.period_start AS there_period_start, i.period_end AS there_period_end,
        i.issue_date AS there_issue_date, i.due_date AS there_due_date,
        i.amount AS there_amount, i.currency AS there_currency, i.status AS there_status,
-       i.paid_date AS there_paid_date, i.void_reason AS there_void_reason, i.type AS there_type
+       i.paid_date AS there_paid_date, i.void_reason AS there_void_reason, i.type AS there_type,
+       count(i.id) OVER (PARTITION BY g.invoice_key) AS records
 FROM generated_invoices AS g
-JOIN invoices AS i ON i.invoice_key = g.invoice_key
-ORDER BY g.number
+LEFT JOIN invoices AS i ON i.invoice_key = g.invoice_key
+ORDER BY g.number, i.id
 """
 
 _CONFLICT_INSERT = (
     "INSERT OR REPLACE INTO invoice_conflicts (invoice_key, number, airtable_id, field, here, "
     "there, problem, found_by, found_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+# A conflict about the AirTable record itself rather than one of its fields.
+RECORD = "record"
+LABELS[RECORD] = "AirTable record"
 
 
 def _insert_conflicts(con: store.Connection, conflicts: list[Conflict], found_by: str) -> None:
@@ -279,6 +297,25 @@ def _insert_conflicts(con: store.Connection, conflicts: list[Conflict], found_by
         )
 
 
+def _missing(row: dict[str, Any]) -> Conflict:
+    why = (
+        f"{row['number']}: its AirTable record is gone (deleted, or its Invoice Key changed). "
+        f"Invoices are never deleted: keep this app's values to write the whole invoice to "
+        f"AirTable again, or put the Invoice Key back."
+    )
+    return Conflict(
+        row["invoice_key"], row["number"], row["airtable_id"], RECORD, row["invoice_key"], None, why
+    )
+
+
+def _duplicated(row: dict[str, Any], count: int) -> Conflict:
+    why = (
+        f"{row['number']}: AirTable holds {count} records with its Invoice Key "
+        f"{row['invoice_key']}. Delete the extra ones in AirTable; nothing is sent until then."
+    )
+    return Conflict(row["invoice_key"], row["number"], None, RECORD, "1", str(count), why)
+
+
 @dataclass(frozen=True)
 class Adoption:
     """What a sync took from AirTable for the invoices made here, and what it left to people."""
@@ -287,46 +324,75 @@ class Adoption:
     conflicts: list[Conflict]
 
 
-def adopt_airtable_changes(con: store.Connection) -> Adoption:
+def adopt_airtable_changes(con: store.Connection, fetched_from: datetime) -> Adoption:
     """After a sync, inside its transaction: take what AirTable changed for the invoices made
-    here, record the agreed state, and list the conflicts afresh."""
+    here, record the agreed state, and list the conflicts afresh.
+
+    `fetched_from` is when the sync began reading AirTable: an invoice pushed since then is left
+    as it is (the copy just read may predate that push), with its conflicts, until the next sync.
+    """
     from sales_core.ledger import audit
 
     adopted: list[str] = []
     found: list[Conflict] = []
-    con.execute("DELETE FROM invoice_conflicts")
-    for row in store.query(con, _PAIRS_SQL):
+    rows = store.query(con, _PAIRS_SQL)
+    newer = {
+        r["invoice_key"]
+        for r in rows
+        if r["pushed_at"] is not None and r["pushed_at"] > fetched_from
+    }
+    store.execute(
+        con,
+        "DELETE FROM invoice_conflicts WHERE NOT list_contains($newer, invoice_key)",
+        {"newer": sorted(newer)},
+    )
+    done: set[str] = set()
+    for row in rows:
+        key = row["invoice_key"]
+        if key in newer or key in done:
+            continue
+        done.add(key)
+        if row["there_id"] is None:  # not in AirTable
+            if not creates(row):
+                found.append(_missing(row))
+            continue
+        if row["records"] > 1:
+            found.append(_duplicated(row, int(row["records"])))
+            continue
         there = {f: plain(row[f"there_{f}"]) for f in TRACKED}
         decision = decide(row, there, row["there_id"])
         found.extend(decision.conflicts)
         changes: dict[str, Any] = {f: _stored(f, v) for f, v in decision.take.items()}
-        after = row | changes
-        nothing_to_send = len(to_send(after | {"airtable_seen": json.dumps(decision.seen)})) == 1
-        state = PushState.PUSHED if nothing_to_send else PushState.PENDING
+        after = row | changes | {"airtable_seen": json.dumps(decision.seen)}
+        state = PushState.PUSHED if len(to_send(after)) == 1 else PushState.PENDING
+        if row["push_state"] == PushState.SENDING and not changes:
+            state = PushState.SENDING  # a push is under way: it records what it sent
         unchanged = (
             not changes
             and decision.seen == seen_state(row)
             and row["airtable_id"] == row["there_id"]
-            and row["push_state"] in (state, PushState.SENDING)
+            and row["push_state"] == state
         )
         if unchanged:  # most invoices, most syncs: nothing to write
             continue
-        assignments = ", ".join(f"{f} = ${f}" for f in changes)
+        assignments = "".join(f", {f} = ${f}" for f in changes)
         bump = ", revision = revision + 1, updated_at = $now" if changes else ""
+        params: dict[str, Any] = {
+            "seen": json.dumps(decision.seen),
+            "id": row["there_id"],
+            "state": state,
+            "key": key,
+            **changes,
+        }
+        if changes:
+            params["now"] = store.utcnow()
         store.execute(
             con,
             f"UPDATE generated_invoices SET airtable_seen = $seen, airtable_id = $id, "
-            f"push_state = CASE WHEN push_state = $sending THEN push_state ELSE $state END, "
+            f"push_state = $state, "
             f"push_error = CASE WHEN $state = $pushed THEN NULL ELSE push_error END"
-            f"{', ' + assignments if assignments else ''}{bump} WHERE invoice_key = $key",
-            {
-                "seen": json.dumps(decision.seen),
-                "id": row["there_id"],
-                "state": state,
-                "key": row["invoice_key"],
-                "now": store.utcnow(),
-                **changes,
-            },
+            f"{assignments}{bump} WHERE invoice_key = $key",
+            params,
         )
         if changes:
             detail = "; ".join(
@@ -352,7 +418,7 @@ def _stored(field: str, value: Plain) -> Any:
 def held_keys(con: store.Connection) -> dict[str, str]:
     """Invoice key -> why its push waits for a person (an open conflict)."""
     rows = con.execute(
-        "SELECT invoice_key, string_agg(problem, ' ' ORDER BY field) FROM invoice_conflicts "
+        "SELECT invoice_key, string_agg(DISTINCT problem, ' ') FROM invoice_conflicts "
         "GROUP BY invoice_key"
     ).fetchall()
     return {key: f"Waits for a person: {why}" for key, why in rows}
@@ -361,33 +427,35 @@ def held_keys(con: store.Connection) -> dict[str, str]:
 def check_before_push(
     settings: Settings, source: AirtableSource, rows: list[dict[str, Any]]
 ) -> dict[str, str]:
-    """The invoices not to send now, with why: an open conflict, or a field about to be sent
-    that AirTable changed since the last agreed state (recorded as a conflict)."""
+    """The invoices not to send now, with why: an open conflict, or AirTable changed since the
+    last agreed state a field about to be sent (recorded as a conflict), or lost the record."""
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
         held = held_keys(con)
-    updates = {
-        r["invoice_key"]: r
-        for r in rows
-        if r["invoice_key"] not in held and r.get("airtable_seen") is not None
-    }
-    sending = {k: [f for f in to_send(r) if f in TRACKED] for k, r in updates.items()}
-    names = sorted({f for fields in sending.values() for f in fields})
-    if not names:
+    updates = {r["invoice_key"]: r for r in rows if r["invoice_key"] not in held and not creates(r)}
+    if not updates:
         return held
-    current = source.fields_by_key("invoices", "invoice_key", names)
+    # Whole records (no field list): a base without an optional field still answers.
+    current = source.fields_by_key("invoices", "invoice_key", TRACKED)
     found: list[Conflict] = []
-    for key, fields in sending.items():
+    for key, row in updates.items():
         if key not in current:
-            continue  # deleted in AirTable: the upsert creates it again
+            found.append(_missing(row))
+            continue
         record_id, values = current[key]
-        base = agreed(updates[key])
-        here = _plain_state(local_fields(updates[key]))
+        base = agreed(row)
+        here = _plain_state(local_fields(row))
+        there = {f: plain(values.get(f)) for f in TRACKED}
+        sending = [f for f in to_send(row) if f in TRACKED]
+        if not any(there[f] != base.get(f) and there[f] != here[f] for f in sending):
+            continue
+        # The state goes as one: every field of it that differs is listed, with AirTable's
+        # current value, so keeping AirTable's takes the whole state as it is now.
+        fields = sorted(set(sending) | {f for f in STATE if there[f] != here[f]})
         for field in fields:
-            there = plain(values.get(field))
-            if there != base.get(field) and there != here[field]:
-                why = _why_both(updates[key]["number"], field, here[field], there)
+            if there[field] != here[field]:
+                why = _why_both(row["number"], field, here[field], there[field])
                 found.append(
-                    Conflict(key, updates[key]["number"], record_id, field, here[field], there, why)
+                    Conflict(key, row["number"], record_id, field, here[field], there[field], why)
                 )
     if found:
         with store.write_transaction(settings.db_path, lock_timeout=settings.lock_timeout) as con:
@@ -404,10 +472,18 @@ def confirmed(con: store.Connection, sent: dict[str, dict[str, Any]]) -> None:
         rows = store.query(con, "SELECT * FROM generated_invoices WHERE invoice_key = ?", [key])
         if not rows:
             continue
-        base = agreed(rows[0]) if rows[0]["airtable_seen"] is not None else {}
-        seen = {f: base.get(f) for f in TRACKED} | {
-            f: plain(v) for f, v in fields.items() if f in TRACKED
-        }
+        seen = seen_state(rows[0])
+        if seen is None:
+            # The creating push (every field with a value), or one after an interrupted
+            # creation that AirTable already held as it is here.
+            sent_any = any(f in TRACKED for f in fields)
+            seen = (
+                {f: plain(fields.get(f)) for f in TRACKED}
+                if sent_any
+                else _plain_state(local_fields(rows[0]))
+            )
+        else:
+            seen |= {f: plain(v) for f, v in fields.items() if f in TRACKED}
         con.execute(
             "UPDATE generated_invoices SET airtable_seen = ? WHERE invoice_key = ?",
             [json.dumps(seen), key],
@@ -432,7 +508,8 @@ def resolve(settings: Settings, number: str, keep: str, *, actor: Actor) -> None
     (`here`, written to AirTable by the next push).
 
     Raises BillingError in words when there is nothing to settle, or AirTable's value cannot be
-    taken (a document field: the invoice as billed), and AccessDenied unless a biller.
+    taken (the invoice as billed, an emptied required field, a lost record), and AccessDenied
+    unless a biller.
     """
     from sales_core.access import require
     from sales_core.ledger import audit, write_lock
@@ -452,23 +529,22 @@ def resolve(settings: Settings, number: str, keep: str, *, actor: Actor) -> None
         [row] = store.query(con, "SELECT * FROM generated_invoices WHERE number = ?", [number])
         seen = agreed(row)
         fields = [c["field"] for c in found]
+        there = {c["field"]: json.loads(c["there"]) for c in found}
         if keep == "airtable":
-            fixed = [LABELS[f] for f in fields if f in DOCUMENT]
-            if fixed:
+            fixed = [LABELS[f] for f in fields if f in DOCUMENT or f == RECORD]
+            empty = [LABELS[f] for f in fields if f in _REQUIRED and there[f] is None]
+            if fixed or empty:
+                why = (
+                    f"{', '.join(fixed)} cannot be taken from AirTable: it is the invoice as "
+                    f"billed (void it and bill again instead)"
+                    if fixed
+                    else f"AirTable's {', '.join(empty)} is empty"
+                )
                 raise BillingError(
-                    f"{number}: {', '.join(fixed)} cannot be taken from AirTable, it is the "
-                    f"invoice as billed. Put it back in AirTable, keep this app's value, or void "
-                    f"the invoice and bill again."
+                    f"{number}: {why}. Put it right in AirTable, or keep this app's values."
                 )
-            values = {c["field"]: json.loads(c["there"]) for c in found}
-            if set(values) & set(STATE):  # a state is taken whole, as AirTable last showed it
-                synced = store.query(
-                    con, "SELECT * FROM invoices WHERE invoice_key = ?", [row["invoice_key"]]
-                )
-                whole = {f: plain(synced[0][f]) for f in STATE} if synced else {}
-                values = whole | values
-            changes = {f: _stored(f, v) for f, v in values.items()}
-            seen |= values
+            changes = {f: _stored(f, v) for f, v in there.items()}
+            seen |= there
             assignments = ", ".join(f"{f} = ${f}" for f in changes)
             store.execute(
                 con,
@@ -476,13 +552,21 @@ def resolve(settings: Settings, number: str, keep: str, *, actor: Actor) -> None
                 f"updated_at = $now, revision = revision + 1 WHERE number = $number",
                 {"seen": json.dumps(seen), "now": store.utcnow(), "number": number, **changes},
             )
+        elif RECORD in fields:
+            # Write the whole invoice again: the next push creates its record.
+            store.execute(
+                con,
+                "UPDATE generated_invoices SET airtable_seen = NULL, airtable_id = NULL, "
+                "updated_at = $now, revision = revision + 1 WHERE number = $number",
+                {"now": store.utcnow(), "number": number},
+            )
         else:
             # AirTable's current value becomes the agreed one, so the push sends ours over it.
-            seen |= {c["field"]: json.loads(c["there"]) for c in found}
+            seen |= there
             store.execute(
                 con,
                 "UPDATE generated_invoices SET airtable_seen = $seen, updated_at = $now, "
-                "push_state = $pending, revision = revision + 1 WHERE number = $number",
+                "revision = revision + 1 WHERE number = $number",
                 {"seen": json.dumps(seen), "now": store.utcnow(), "number": number},
             )
         [after] = store.query(con, "SELECT * FROM generated_invoices WHERE number = ?", [number])

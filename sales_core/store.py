@@ -72,9 +72,11 @@ def migrate(con: Connection, migrations: tuple[Migration, ...] = MIGRATIONS) -> 
     return applied
 
 
-def utcnow() -> datetime:
-    """Now, in UTC, without a timezone (the store's TIMESTAMP columns are UTC)."""
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+def utcnow(*, precise: bool = False) -> datetime:
+    """Now, in UTC, without a timezone (the store's TIMESTAMP columns are UTC), to the second
+    unless `precise` (for ordering events that may fall in the same second)."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return now if precise else now.replace(microsecond=0)
 
 
 def _is_lock_conflict(exc: duckdb.Error) -> bool:

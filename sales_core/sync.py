@@ -368,8 +368,12 @@ def load(
     source: str,
     started_at: datetime,
     requests: int,
+    fetched_from: datetime | None = None,
 ) -> int:
-    """Write one validated sync in the caller's transaction; returns the sync run's id."""
+    """Write one validated sync in the caller's transaction; returns the sync run's id.
+
+    `fetched_from` is when the source began to be read (default `started_at`).
+    """
     now = store.utcnow()
     counts = {k: len(v) for k, v in validated.rows.items()}
     run_id = int(
@@ -422,7 +426,8 @@ def load(
             "SELECT ?, table_name, record_id, field, problem, raw_value, severity FROM problems",
             [run_id],
         )
-    reconcile.adopt_airtable_changes(con)  # its conflicts are listed on Data health
+    # Its conflicts are listed on Data health.
+    reconcile.adopt_airtable_changes(con, fetched_from or started_at)
     store.bump_data_version(con)
     return run_id
 
@@ -474,6 +479,7 @@ def _run_sync(
         )
         source_name = src.name
         pushed = assessments.push_pending(settings, src, progress)  # never raises
+        fetched_from = store.utcnow(precise=True)
         with _collector_paused():
             validated = fetch_and_validate(src, progress)
             if progress is not None:
@@ -487,6 +493,7 @@ def _run_sync(
                     source=src.name,
                     started_at=started_at,
                     requests=src.request_count,
+                    fetched_from=fetched_from,
                 )
     except DatabaseSettingError:
         raise  # SALES_DB is wrong: there is no database to record the failed run in

@@ -118,9 +118,10 @@ def test_an_edit_in_airtable_after_the_last_sync_is_never_overwritten(
     outcome = pushed(settings)
     assert (outcome.pushed, outcome.held) == (0, 1)
     assert in_airtable(server, made.invoice_key)["Status"] == "Paid"
-    [conflict] = reconcile.conflicts(settings).to_dict("records")
-    assert (conflict["field"], conflict["found_by"]) == ("Status", "push")
-    assert (conflict["here"], conflict["there"]) == ("Void", "Paid")
+    found = {c["field"]: c for c in reconcile.conflicts(settings).to_dict("records")}
+    assert set(found) == {"Status", "Paid Date", "Void Reason"}  # the state, as one
+    assert {c["found_by"] for c in found.values()} == {"push"}
+    assert (found["Status"]["here"], found["Status"]["there"]) == ("Void", "Paid")
 
     # The sync sees both sides changed (Void here, Paid there): still a conflict.
     run_sync(settings)
@@ -277,3 +278,132 @@ def test_cli_lists_and_settles_conflicts_and_push_exits_1_while_one_holds(
     assert (fields["Currency"], fields["Status"]) == (made.currency, "Authorized")
     assert main(["invoices", "conflicts"]) == 0
     assert "No conflict with AirTable." in capsys.readouterr().out
+
+
+def sql(settings: Settings, text: str, params: list[Any] | None = None) -> list[Any]:
+    from sales_core import store
+
+    with store.write_transaction(settings.db_path) as con:
+        return con.execute(text, params or []).fetchall()
+
+
+def test_invoices_pushed_before_the_upgrade_agree_with_airtable_as_they_were(
+    airtable: tuple[FakeAirtable, Settings],
+) -> None:
+    from sales_core.migrations import MIGRATIONS
+
+    server, settings = airtable
+    made = generate(settings, NOVEMBER, actor=BILLER).created[:3]
+    voided, changed, edited = (str(m.number) for m in made)
+    change_status(
+        settings, Change(voided, "Void", reason="entered twice"), actor=BILLER, today=TODAY
+    )
+    pushed(settings)
+    run_sync(settings)
+    change_status(settings, Change(changed, "Authorized"), actor=BILLER, today=TODAY)  # pending
+    # As release 10 left them: no agreed state, and AirTable never heard a Void Reason.
+    records = server.records("Invoices")
+    for record in records:
+        record["fields"].pop("Void Reason", None)
+    server.set_records("Invoices", records)
+    sql(settings, "UPDATE generated_invoices SET airtable_seen = NULL")
+    sql(settings, "UPDATE invoices SET void_reason = NULL")
+    [migration] = [m for m in MIGRATIONS if m.version == 11]
+    sql(settings, migration.statements[-1])
+
+    edit_in_airtable(server, made[2].invoice_key, Amount=9.99)
+    run_sync(settings)  # the first sync after the upgrade
+    assert here(settings, voided)["void_reason"] == "entered twice"  # never wiped
+    assert here(settings, changed)[["status", "push_state"]].tolist() == ["Authorized", "pending"]
+    assert [
+        (c["number"], c["field"]) for c in reconcile.conflicts(settings).to_dict("records")
+    ] == [(edited, "Amount")]
+    # The pending change goes out, and so does the void reason AirTable never had.
+    assert pushed(settings).pushed == 2
+    assert in_airtable(server, made[1].invoice_key)["Status"] == "Authorized"
+    assert in_airtable(server, made[0].invoice_key)["Void Reason"] == "entered twice"
+    assert in_airtable(server, made[2].invoice_key)["Amount"] == 9.99
+
+
+def test_the_same_change_on_both_sides_is_agreement(
+    airtable: tuple[FakeAirtable, Settings],
+) -> None:
+    server, settings = airtable
+    made = generate(settings, NOVEMBER, actor=BILLER).created[0]
+    change_status(settings, Change(str(made.number), "Authorized"), actor=BILLER, today=TODAY)
+    edit_in_airtable(server, made.invoice_key, Status="Authorized")
+    run_sync(settings)
+    assert reconcile.conflicts(settings).empty
+    assert here(settings, str(made.number))["push_state"] == "pushed"
+
+
+def test_emptied_fields_a_lost_record_and_a_doubled_key_are_listed_never_taken(
+    airtable: tuple[FakeAirtable, Settings],
+) -> None:
+    server, settings = airtable
+    first, second, third = generate(settings, NOVEMBER, actor=BILLER).created[:3]
+    edit_in_airtable(server, first.invoice_key, **{"Due Date": None, "Status": None})
+    records = server.records("Invoices")
+    [lost] = [r for r in records if r["fields"].get("Invoice Key") == second.invoice_key]
+    server.delete_record("Invoices", lost["id"])
+    [twice] = [
+        r for r in server.records("Invoices") if r["fields"].get("Invoice Key") == third.invoice_key
+    ]
+    server.set_records("Invoices", [*server.records("Invoices"), {"fields": dict(twice["fields"])}])
+    run_sync(settings)
+    listed = {(c["number"], c["field"]) for c in reconcile.conflicts(settings).to_dict("records")}
+    assert listed == {
+        (first.number, "Due Date"),
+        (first.number, "Status"),
+        (second.number, "AirTable record"),
+        (third.number, "AirTable record"),
+    }
+    assert here(settings, str(first.number))["due_date"].date() == first.due_date
+    with pytest.raises(BillingError, match="AirTable's Due Date, Status is empty"):
+        reconcile.resolve(settings, str(first.number), "airtable", actor=BILLER)
+
+    # Keeping this app's values writes a lost invoice again, whole.
+    reconcile.resolve(settings, str(second.number), "here", actor=BILLER)
+    pushed(settings)
+    fields = in_airtable(server, second.invoice_key)
+    assert (fields["Invoice Number"], fields["Amount"]) == (second.number, float(second.amount))
+
+
+def test_a_base_without_void_reason_refuses_the_void_only(
+    airtable: tuple[FakeAirtable, Settings],
+) -> None:
+    server, settings = airtable
+    first, second = generate(settings, NOVEMBER, actor=BILLER).created[:2]
+    names = {k for r in server.records("Invoices") for k in r["fields"]} - {"Void Reason"}
+    server.set_records("Invoices", server.records("Invoices"), names)
+    voided = Change(str(first.number), "Void", reason="entered twice")
+    change_status(settings, voided, actor=BILLER, today=TODAY)
+    change_status(settings, Change(str(second.number), "Authorized"), actor=BILLER, today=TODAY)
+    outcome = pushed(settings)
+    assert (outcome.pushed, outcome.pending) == (1, 1)
+    assert "UNKNOWN_FIELD_NAME" in str(outcome.error)
+    assert in_airtable(server, second.invoice_key)["Status"] == "Authorized"
+
+
+def test_a_push_cut_off_after_airtables_write_never_overwrites_later_edits(
+    airtable: tuple[FakeAirtable, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sales_core import outbox
+
+    class Killed(BaseException):
+        pass
+
+    def killed(*args: Any, **kwargs: Any) -> None:
+        raise Killed
+
+    server, settings = airtable
+    monkeypatch.setattr(outbox, "_confirm", killed)
+    with pytest.raises(Killed):
+        generate(settings, NOVEMBER, actor=BILLER)
+    monkeypatch.undo()
+    [(key,)] = sql(settings, "SELECT invoice_key FROM generated_invoices ORDER BY number LIMIT 1")
+    edit_in_airtable(server, key, Status="Authorized", **{"Due Date": "2027-02-02"})
+    outcome = pushed(settings)
+    assert outcome.reconciled > 0
+    fields = in_airtable(server, key)
+    assert (fields["Status"], fields["Due Date"]) == ("Authorized", "2027-02-02")
