@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from pages import chrome
 from sales_core import health, reconcile
 from sales_core.formatting import counted
+from ui import chrome
 
 settings, status = chrome.page_start()
 

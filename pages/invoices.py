@@ -5,7 +5,6 @@ from functools import partial
 
 import streamlit as st
 
-from pages import chrome
 from sales_core import invoice_views, invoicing, ledger, reconcile
 from sales_core.billing import Month, Plan
 from sales_core.errors import BillingError, SalesError
@@ -13,6 +12,7 @@ from sales_core.formatting import counted, markdown_text
 from sales_core.invoice import allowed_targets
 from sales_core.vocabulary import InvoiceStatus, texts
 from sales_core.writeback import push_pending
+from ui import chrome
 
 settings, status = chrome.page_start()
 user = chrome.actor(settings)

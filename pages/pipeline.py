@@ -4,13 +4,13 @@ from datetime import date
 
 import streamlit as st
 
-from pages import chrome
-from pages.queries import cached
 from sales_core.charts import funnel_chart, weighted_by_month_chart
 from sales_core.export import safe_csv
 from sales_core.formatting import markdown_text, percent
 from sales_core.metrics import pipeline
 from sales_core.metrics.common import currencies
+from ui import chrome
+from ui.queries import cached
 
 TABLE_ROWS = 1_000  # rows sent to the browser; the CSV has them all
 STALE_ROWS = 200

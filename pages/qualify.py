@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from pages import chrome
 from sales_core import assessments, qualification
 from sales_core.access import Actor
 from sales_core.config import Settings
@@ -23,6 +22,7 @@ from sales_core.errors import SalesError
 from sales_core.formatting import markdown_text
 from sales_core.qualification import CRITERIA, criterion_attr
 from sales_core.vocabulary import Answer, texts
+from ui import chrome
 
 OUTCOME = "qualify_outcome"  # the last save's result, per form
 ASSESSOR = "qualify_assessor"

@@ -2,8 +2,6 @@
 
 import streamlit as st
 
-from pages import chrome
-from pages.queries import cached
 from sales_core import money
 from sales_core.charts import (
     aging_chart,
@@ -14,6 +12,8 @@ from sales_core.charts import (
 )
 from sales_core.formatting import markdown_text, money_table
 from sales_core.metrics import revenue
+from ui import chrome
+from ui.queries import cached
 
 settings, status = chrome.page_start()
 st.title("Revenue")

@@ -158,7 +158,7 @@ def test_revenue__a_currency_with_one_contract() -> None:
     assert max(mrr["data"][0]["y"]) == 99999.0
 
 
-@pytest.mark.parametrize("page", ["pages/home.py", "pages/pipeline.py", "pages/revenue.py"])
+@pytest.mark.parametrize("page", ["app.py", "pages/pipeline.py", "pages/revenue.py"])
 def test_no_data_yet__said_in_words(
     page: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -202,7 +202,7 @@ def test_house_rules__imports() -> None:
         assert "streamlit" not in _imports(module), module
 
 
-@pytest.mark.parametrize("page", ["pages/home.py", "pages/pipeline.py", "pages/revenue.py"])
+@pytest.mark.parametrize("page", ["app.py", "pages/pipeline.py", "pages/revenue.py"])
 def test_a_rerun_reads_the_cache_not_the_database(
     page: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

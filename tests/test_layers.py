@@ -46,11 +46,32 @@ def test_only_the_store_imports_duckdb(path: Path) -> None:
     assert "duckdb" not in imported_modules(path), "talk to DuckDB through sales_core.store"
 
 
-@pytest.mark.parametrize(
-    "path", [ROOT / "app.py", *sorted((ROOT / "pages").rglob("*.py"))], ids=_name
-)
+UI = [
+    ROOT / "app.py",
+    *sorted((ROOT / "pages").rglob("*.py")),
+    *sorted((ROOT / "ui").rglob("*.py")),
+]
+
+
+@pytest.mark.parametrize("path", UI, ids=_name)
 def test_pages_never_import_duckdb_or_pyairtable(path: Path) -> None:
     assert not imported_modules(path) & {"duckdb", "pyairtable"}
+
+
+def test_the_pages_folder_holds_the_pages_only() -> None:
+    # Streamlit routes every file of pages/ as a page: a shared module there would be one.
+    from ui.chrome import PAGES
+
+    files = {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py") if p.name != "__init__.py"}
+    assert files == {script for script, _ in PAGES if script != "app.py"}
+    for path in UI:
+        assert not {m for m in imported_modules(path) if m.startswith("pages")}, path
+
+
+@pytest.mark.parametrize("path", [*CORE, *UI], ids=_name)
+def test_no_code_touches_streamlits_page_manager(path: Path) -> None:
+    # Its class attributes are private: writing them once kept st.navigation working.
+    assert "PagesManager" not in path.read_text(encoding="utf-8")
 
 
 # Errors a caller could meet are SalesErrors, so that every page and the CLI can say them in

@@ -24,7 +24,7 @@ from tests.conftest import shown
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = [
-    "pages/home.py",
+    "app.py",
     "pages/pipeline.py",
     "pages/revenue.py",
     "pages/qualify.py",
@@ -208,7 +208,7 @@ def test_header_mode__no_header_is_refused(header_mode: None) -> None:
 def test_header_mode__without_trusted_headers_stops(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SALES_AUTH_MODE", "header")
     monkeypatch.setenv("SALES_BILLERS", BILLER)
-    at = open_page("pages/home.py", {"email": BILLER})
+    at = open_page("app.py", {"email": BILLER})
     assert "--server.trustedUserHeaders" in words(at) and not at.metric
 
 

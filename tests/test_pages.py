@@ -16,7 +16,7 @@ from tests.conftest import shown
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGES = [
-    "pages/home.py",
+    "app.py",
     "pages/pipeline.py",
     "pages/revenue.py",
     "pages/qualify.py",

@@ -174,14 +174,17 @@ def choose_month(page: Page, month: str) -> None:
     A click that lands while a run replaces the select box opens nothing; it is tried again.
     """
     settled(page)
+    box = page.get_by_test_id("stSelectbox").first
     option = page.get_by_role("option", name=month)
     for _ in range(3):
-        page.get_by_test_id("stSelectbox").first.click()
+        box.click()
         try:
             option.wait_for(timeout=10_000)
-            break
+            option.click()
         except PlaywrightTimeoutError:
             page.keyboard.press("Escape")
-            settled(page)
-    option.click()
-    settled(page)
+        settled(page)
+        shown = box.get_by_role("combobox").input_value()
+        if shown == month:
+            return
+    raise AssertionError(f"{month} could not be chosen: the select box shows {shown!r}")

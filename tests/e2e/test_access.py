@@ -52,9 +52,6 @@ def as_person(browser: Browser) -> Iterator[Any]:
 
 
 def open_invoices(page: Page, url: str) -> None:
-    # "/" first: a fresh server runs its first request in the old pages/ folder mode.
-    page.goto(url)
-    page.wait_for_selector("[data-testid='stMain']", timeout=60_000)
     page.goto(f"{url}/invoices")
 
 

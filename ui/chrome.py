@@ -1,9 +1,9 @@
-"""Shared chrome for every page: settings, the sign-in gate, the banners and the sidebar.
+"""Shared chrome for every page: settings, the sign-in gate, the navigation, the banners and
+the sidebar.
 
-Not a page itself: app.py lists the pages explicitly, so this module is never routed to.
-The gate lives in page_start() because every page runs it first (see app.py for why the
-pages, not the router). Who the user is gets worked out afresh on every run, never cached,
-so signing out and in as someone else shows that person's rights at once.
+Every page script starts with page_start(): the gate first, then the links to the pages, so
+nobody without access learns a page name. Who the user is gets worked out afresh on every run,
+never cached, so signing out and in as someone else shows that person's rights at once.
 """
 
 from __future__ import annotations
@@ -23,49 +23,27 @@ from sales_core.errors import ConfigError, SalesError
 from sales_core.formatting import markdown_text
 from sales_core.sync import run_sync
 
-
-def navigation() -> Any:
-    """The router's pages for whoever is asking (used by app.py).
-
-    Someone without access gets one page, the refusal, and no navigation at all: not even the
-    page names. Everyone else gets the six pages in sidebar order.
-    """
-    settings = settings_or_stop()
-    check_sign_in_method(settings)
-    user = current_actor(settings)
-    if user is None or user.role is None:
-        # The refusal answers at every page's address too, so a deep link meets no "Page not
-        # found" dialog (which would tell that the page exists elsewhere).
-        title = "Sales & invoicing console"
-        refused = [st.Page(_refused, title=title, default=True)] + [
-            st.Page(_refused, title=title, url_path=path) for path in URL_PATHS
-        ]
-        return st.navigation(refused, position="hidden")
-    return st.navigation(page_list())
-
-
-def _refused() -> None:
-    """The only page of someone without access: the gate shows why, then stops."""
-    st.set_page_config(page_title="Sales & invoicing console", page_icon="📈", layout="wide")
-    gate(settings_or_stop())
-
-
-# The pages after the Overview: (file, title, address).
-_PAGES = (
-    ("pages/pipeline.py", "Pipeline", "pipeline"),
-    ("pages/revenue.py", "Revenue", "revenue"),
-    ("pages/qualify.py", "Qualify a lead", "qualify"),
-    ("pages/invoices.py", "Invoices", "invoices"),
-    ("pages/data_health.py", "Data health", "data-health"),
+# The pages, in sidebar order: (script, title). Streamlit routes them itself (its `pages/`
+# folder, app.py the home page); the sidebar's links are drawn here, for people with access.
+PAGES = (
+    ("app.py", "Overview"),
+    ("pages/pipeline.py", "Pipeline"),
+    ("pages/revenue.py", "Revenue"),
+    ("pages/qualify.py", "Qualify a lead"),
+    ("pages/invoices.py", "Invoices"),
+    ("pages/data_health.py", "Data health"),
 )
-URL_PATHS = tuple(path for _, _, path in _PAGES)
 
 
-def page_list() -> list[Any]:
-    """The app's pages, in sidebar order."""
-    return [st.Page("pages/home.py", title="Overview", default=True)] + [
-        st.Page(file, title=title, url_path=path) for file, title, path in _PAGES
-    ]
+def navigation() -> None:
+    """The sidebar's links to the six pages, drawn only once the gate let the person in.
+
+    Streamlit's own list of the `pages/` folder is off (`client.showSidebarNavigation` in
+    .streamlit/config.toml), so someone without access sees no page name at all.
+    """
+    with st.sidebar:
+        for script, title in PAGES:
+            st.page_link(script, label=title)
 
 
 def settings_or_stop() -> Settings:
@@ -133,39 +111,17 @@ def _status_or_stop(settings: Settings) -> health.SyncStatus:
         raise
 
 
-_folder_mode_rerun_done = False
-
-
-def _leave_folder_mode() -> None:
-    """Rerun through app.py when Streamlit ran this page in its old `pages/` folder mode.
-
-    That mode lists every file of pages/ in the sidebar (chrome.py too) and skips app.py; a
-    server is in it for its first request only, which is a page load, so the one rerun here
-    loses nothing. (AppTest re-enters the mode on every run, clicks included: there the flag
-    is only cleared, never rerun, after the first time in the process.)
-    """
-    global _folder_mode_rerun_done
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # a future Streamlit without the flag: nothing to undo
-        return
-    if getattr(PagesManager, "uses_pages_directory", False):
-        PagesManager.uses_pages_directory = False
-        if not _folder_mode_rerun_done:
-            _folder_mode_rerun_done = True
-            st.rerun()
-
-
 def page_start() -> tuple[Settings, health.SyncStatus]:
     """What every page begins with: the settings, the sign-in gate, the sidebar, the banners
     and the status. Someone without access never gets past the gate (st.stop).
 
-    Drawn by each page rather than by app.py: see app.py for why.
+    Every page is its own script (Streamlit's `pages/` folder, app.py the Overview), so each
+    one draws the chrome through this call.
     """
-    _leave_folder_mode()
     st.set_page_config(page_title="Sales & invoicing console", page_icon="📈", layout="wide")
     settings = settings_or_stop()
     user = gate(settings)
+    navigation()
     # The status is read once a run, and again only after a sync changed it.
     status = _status_or_stop(settings)
     synced = first_demo_sync(settings, status)
