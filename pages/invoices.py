@@ -5,7 +5,7 @@ from functools import partial
 
 import streamlit as st
 
-from sales_core import invoice_views, invoicing, ledger, reconcile
+from sales_core import invoice_views, invoicing, ledger, money, payments, reconcile
 from sales_core.billing import Month, Plan
 from sales_core.errors import BillingError, SalesError
 from sales_core.formatting import counted, markdown_text
@@ -184,7 +184,7 @@ if flash := st.session_state.pop("flash", None):
 pending = ledger.pending_push_count(settings)
 if pending:
     if settings.airtable_configured:
-        st.warning(f"{pending} invoice{'s are' if pending != 1 else ' is'} not yet in AirTable.")
+        st.warning(f"{counted(pending, 'invoice')} not yet in AirTable.")
         if can_bill and st.button("Push now", key="push"):
             with st.spinner("Sending to AirTable…"):
                 try:
@@ -209,7 +209,7 @@ if pending:
                         st.rerun()
     else:
         st.caption(
-            f"{pending} invoices are kept here only: AirTable is not configured (demo data)."
+            f"{counted(pending, 'invoice')} kept here only: AirTable is not configured (demo data)."
         )
 
 conflicts = reconcile.conflicts(settings)
@@ -257,6 +257,54 @@ if not conflicts.empty:
     else:
         st.caption("Settling a conflict needs the biller role.")
 
+# Payments, on any Authorized receivable (made here or synced) --------------------------------
+st.markdown("**Record a payment**")
+receivable = payments.open_receivables(settings)
+if receivable.empty:
+    st.caption("No Authorized receivable has a balance due.")
+elif not can_bill:
+    st.caption("Recording a payment needs the biller role.")
+else:
+    owed = receivable.set_index("number")
+    choice = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
+    paying = choice[0].selectbox(
+        "Invoice",
+        list(owed.index),
+        format_func=lambda n: (
+            f"{n} · {owed.loc[n, 'community'] or 'no contract'} · "
+            f"{money.text(owed.loc[n, 'balance'], owed.loc[n, 'currency'])} due"
+        ),
+        key="pay_number",
+    )
+    currency = str(owed.loc[paying, "currency"])
+    typed = choice[1].text_input(
+        f"Amount ({currency})",
+        value=money.plain(owed.loc[paying, "balance"], currency),
+        key=f"pay_amount-{paying}",
+        max_chars=30,
+    )
+    received = choice[2].date_input("Received on", value=today, max_value=today, key="pay_on")
+    reference = choice[3].text_input("Reference", key="pay_reference", max_chars=200)
+    if st.button("Record payment", key="record_payment"):
+        try:
+            done = payments.record(
+                settings,
+                payments.Payment(
+                    paying, payments.parse_amount(typed, currency), received, reference
+                ),
+                actor=user,
+                today=today,
+            )
+        except SalesError as exc:
+            st.error(markdown_text(exc))
+        else:
+            st.session_state["flash"] = (
+                f"{paying}: {money.text(done.paid, currency)} recorded; paid so far "
+                f"{money.text(done.amount_paid, currency)}, balance "
+                f"{money.text(done.balance, currency)} ({done.status})."
+            )
+            st.rerun()
+
 filters = st.columns(2)
 statuses = filters[0].multiselect("Status", texts(InvoiceStatus), default=texts(InvoiceStatus))
 run_month = filters[1].selectbox("Run month", ["All", *invoice_views.month_choices(today)])
@@ -278,6 +326,7 @@ st.dataframe(
         "number",
         "status",
         "amount",
+        "balance",
         "currency",
         "community",
         "contract_name",
@@ -296,6 +345,7 @@ st.dataframe(
         "period_start": st.column_config.DateColumn("From", format="YYYY-MM-DD"),
         "period_end": st.column_config.DateColumn("To", format="YYYY-MM-DD"),
         "amount": "Amount",
+        "balance": "Balance due",
         "currency": "Currency",
         "status": "Status",
         "issue_date": st.column_config.DateColumn("Issued", format="YYYY-MM-DD"),

@@ -63,7 +63,7 @@ else:
         money_table(buckets, ["bucket", "invoices", "amount"], currency=currency),
         hide_index=True,
         width="stretch",
-        column_config={"bucket": "Days past due", "invoices": "Invoices", "amount": "Amount"},
+        column_config={"bucket": "Days past due", "invoices": "Invoices", "amount": "Balance due"},
     )
     choices = [b for b, n in zip(buckets["bucket"], buckets["invoices"], strict=True) if n]
     bucket = right.selectbox("Invoices behind", ["Every bucket", *choices], key="aging_bucket")
@@ -87,6 +87,7 @@ else:
             "due_date",
             "days_past_due",
             "amount",
+            "balance",
             "bucket",
         ],
         column_config={
@@ -96,6 +97,9 @@ else:
             "due_date": st.column_config.DateColumn("Due"),
             "days_past_due": st.column_config.NumberColumn("Days past due"),
             "amount": st.column_config.NumberColumn(f"Amount ({currency})", format="localized"),
+            "balance": st.column_config.NumberColumn(
+                f"Balance due ({currency})", format="localized"
+            ),
             "bucket": "Bucket",
         },
     )

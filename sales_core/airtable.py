@@ -362,6 +362,51 @@ class AirtableSource:
             )
         return written
 
+    def update_by_id(
+        self,
+        table_key: str,
+        records: Sequence[Mapping[str, Any]],
+        id_attr: str,
+        on_chunk: Callable[[dict[str, str]], None] | None = None,
+    ) -> dict[str, str]:
+        """Update existing records by record id, 10 per request; never creates one.
+
+        `records` are field dicts keyed by product attribute names, the record id under
+        `id_attr`. Returns record id -> record id for every record AirTable confirmed;
+        `on_chunk` hears of each confirmed chunk as it lands.
+        """
+        assert self.settings.base_id is not None
+        names = self.mapping.fields[table_key]
+        table = self.api.table(self.settings.base_id, self.mapping.table(table_key))
+        written: dict[str, str] = {}
+        rows: list[Any] = [
+            {
+                "id": str(r[id_attr]),
+                "fields": {names[k]: to_json_value(v) for k, v in r.items() if k != id_attr},
+            }
+            for r in records
+        ]
+        for start in range(0, len(rows), 10):
+            result = table.batch_update(rows[start : start + 10])
+            confirmed = {record["id"]: record["id"] for record in result}
+            written.update(confirmed)
+            if on_chunk is not None:
+                on_chunk(confirmed)
+        return written
+
+    def values_by_id(self, table_key: str, attrs: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Record id -> the current JSON values of `attrs` (absent ones None), reading whole
+        records (naming a field the base lacks would refuse the read)."""
+        assert self.settings.base_id is not None
+        names = self.mapping.fields[table_key]
+        wanted = {names[a]: a for a in attrs}
+        table = self.api.table(self.settings.base_id, self.mapping.table(table_key))
+        return {
+            record["id"]: {a: record["fields"].get(n) for n, a in wanted.items()}
+            for page in table.iterate(page_size=100)
+            for record in page
+        }
+
     def fields_by_key(
         self, table_key: str, key_attr: str, attrs: Sequence[str]
     ) -> dict[str, tuple[str, dict[str, Any]]]:

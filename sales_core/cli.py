@@ -233,6 +233,49 @@ def cmd_invoices_push(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_invoices_pay(args: argparse.Namespace, settings: Settings) -> int:
+    """Record a payment on an Authorized receivable and send the new balance to AirTable."""
+    from sales_core import payments
+    from sales_core.writeback import push_pending
+
+    _require_synced(settings)
+    try:
+        paid_on = date.fromisoformat(args.date)
+    except ValueError:
+        raise BillingError(f"--date '{args.date}' is not a date: write YYYY-MM-DD.") from None
+    actor = _actor(args, settings)
+    amount = str(args.amount).strip()
+    if not amount:
+        raise BillingError("--amount is empty.")
+    invoice_currency = payments.currency_of(settings, args.number)
+    payment = payments.Payment(
+        args.number, payments.parse_amount(amount, invoice_currency), paid_on, args.reference
+    )
+    done = payments.record(settings, payment, actor=actor, today=date.today())
+    outcome = None if args.no_push else push_pending(settings, actor=actor)
+    data = {
+        "number": done.number,
+        "currency": done.currency,
+        "paid": str(done.paid),
+        "amount_paid": str(done.amount_paid),
+        "balance": str(done.balance),
+        "status": done.status,
+        "pushed": outcome is not None and outcome.error is None and not outcome.held,
+    }
+    if args.json:
+        print(json.dumps(data))
+    else:
+        print(
+            f"{done.number}: {done.paid} {done.currency} recorded; paid so far "
+            f"{done.amount_paid}, balance {done.balance} ({done.status})."
+        )
+    if outcome is not None and (outcome.error or outcome.held):
+        why = outcome.error or "it conflicts with AirTable (`sales-core invoices conflicts`)"
+        print(f"sales-core: payment kept, not yet in AirTable: {why}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_invoices_conflicts(args: argparse.Namespace, settings: Settings) -> int:
     """List the fields of invoices made here that a person must settle with AirTable."""
     from sales_core import reconcile
@@ -330,6 +373,22 @@ def _add_invoice_commands(commands: Any) -> None:
     push.add_argument("--json", action="store_true", help="print the outcome as JSON")
     actor_option(push)
     push.set_defaults(handler=cmd_invoices_push)
+
+    pay = sub.add_parser(
+        "pay",
+        help="record a payment on an Authorized receivable (made here or synced)",
+        description="Record a payment: partial payments add up, the invoice is Paid when its "
+        "balance reaches zero, an overpayment is refused. Amount Paid (and Paid Date) go to "
+        "AirTable.",
+    )
+    pay.add_argument("number", help="the invoice number, e.g. INV-2026-0042")
+    pay.add_argument("--amount", required=True, help="the amount received, in its currency")
+    pay.add_argument("--date", required=True, help="the day it arrived, YYYY-MM-DD")
+    pay.add_argument("--reference", help="the bank's reference, optional")
+    pay.add_argument("--no-push", action="store_true", help="do not send to AirTable now")
+    pay.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    actor_option(pay)
+    pay.set_defaults(handler=cmd_invoices_pay)
 
     conflicts = sub.add_parser(
         "conflicts",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import date
+from decimal import Decimal
 
 import pandas as pd
 
@@ -104,10 +105,11 @@ def ledger_frame(settings: Settings, statuses: list[str] | None, month: str | No
     frame = ledger.generated_invoices(settings, statuses, month)
     if frame.empty:
         return frame
-    frame["amount"] = [
-        money.grouped(amount, currency)
-        for amount, currency in zip(frame["amount"], frame["currency"], strict=True)
-    ]
+    for column in ("amount", "amount_paid", "balance"):
+        frame[column] = [
+            money.grouped(Decimal(str(amount)), currency)
+            for amount, currency in zip(frame[column], frame["currency"], strict=True)
+        ]
     return frame
 
 

@@ -218,7 +218,8 @@ def change_status(settings: Settings, change: Change, *, actor: Actor, today: da
     ):
         rows = store.query(
             con,
-            "SELECT status, issue_date FROM generated_invoices WHERE number = ?",
+            "SELECT status, issue_date, amount, amount_paid, currency, invoice_key "
+            "FROM generated_invoices WHERE number = ?",
             [change.number],
         )
         if not rows:
@@ -227,6 +228,7 @@ def change_status(settings: Settings, change: Change, *, actor: Actor, today: da
                 f"are changed in AirTable."
             )
         check_transition(rows[0]["status"], change.target)
+        balance = rows[0]["amount"] - (rows[0]["amount_paid"] or 0)
         if change.paid_date is not None and change.paid_date < rows[0]["issue_date"]:
             raise BillingError(
                 f"The paid date {change.paid_date} is before the issue date "
@@ -237,7 +239,9 @@ def change_status(settings: Settings, change: Change, *, actor: Actor, today: da
             f"""
             UPDATE generated_invoices
             SET status = $target, paid_date = coalesce($paid_date, paid_date),
-                void_reason = coalesce($reason, void_reason), updated_at = $now, {outbox.QUEUED}
+                void_reason = coalesce($reason, void_reason), updated_at = $now,
+                amount_paid = CASE WHEN $target = $paid THEN amount ELSE amount_paid END,
+                {outbox.QUEUED}
             WHERE number = $number
             """,
             {
@@ -252,12 +256,28 @@ def change_status(settings: Settings, change: Change, *, actor: Actor, today: da
             InvoiceStatus.PAID: f"paid on {change.paid_date}",
             InvoiceStatus.VOID: reason,
         }.get(InvoiceStatus(change.target))
+        if change.target == InvoiceStatus.PAID and balance > 0:  # the rest of it, paid at once
+            con.execute(
+                "INSERT INTO payments (number, invoice_key, amount, currency, paid_on, "
+                "recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    change.number,
+                    rows[0]["invoice_key"],
+                    balance,
+                    rows[0]["currency"],
+                    change.paid_date,
+                    actor.label,
+                    store.utcnow(),
+                ],
+            )
         audit(con, actor.label, change.target.lower(), [change.number], detail=detail)
         store.bump_data_version(con)
 
 
 INVOICE_COLUMNS = (
-    "number, community, contract_name, period_start, period_end, days, amount, currency, "
+    "number, community, contract_name, period_start, period_end, days, amount, "
+    "coalesce(amount_paid, 0) AS amount_paid, CASE WHEN status IN ('Paid', 'Void') THEN 0 "
+    "ELSE amount - coalesce(amount_paid, 0) END AS balance, currency, "
     "status, issue_date, due_date, paid_date, void_reason, push_state, push_error, "
     "invoice_key, contract_id, run_month, created_by"
 )
@@ -286,9 +306,12 @@ def generated_invoices(
 
 
 def pending_push_count(settings: Settings) -> int:
-    """How many generated invoices AirTable has not heard of yet (new or changed)."""
+    """How many invoices AirTable has not heard of yet: made here (new or changed), or synced
+    with a payment recorded here."""
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-        return outbox.pending_count(con, outbox.INVOICES)
+        return outbox.pending_count(con, outbox.INVOICES) + outbox.pending_count(
+            con, outbox.SYNCED_INVOICES
+        )
 
 
 def missing_pdfs(settings: Settings) -> list[str]:

@@ -380,6 +380,75 @@ _M11 = (
     """,
 )
 
+# Payments: AirTable's Amount Paid, what has been paid on each invoice made here, every payment
+# recorded here, and the changes to synced invoices waiting for their AirTable record (by id).
+# The dashboards' view gains the amount paid and the balance (none left once Paid or Void,
+# whatever Amount Paid says), and shows a synced invoice's state recorded here until AirTable
+# confirms it.
+_M12 = (
+    "ALTER TABLE invoices ADD COLUMN amount_paid DECIMAL(18, 2)",
+    "ALTER TABLE generated_invoices ADD COLUMN amount_paid DECIMAL(18, 2)",
+    "CREATE SEQUENCE payment_ids START 1",
+    """
+    CREATE TABLE payments (
+        id BIGINT PRIMARY KEY DEFAULT nextval('payment_ids'),
+        number VARCHAR NOT NULL,
+        invoice_key VARCHAR,
+        record_id VARCHAR,
+        amount DECIMAL(18, 2) NOT NULL,
+        currency VARCHAR NOT NULL,
+        paid_on DATE NOT NULL,
+        reference VARCHAR,
+        recorded_by VARCHAR NOT NULL,
+        recorded_at TIMESTAMP NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE synced_invoice_changes (
+        airtable_id VARCHAR PRIMARY KEY,
+        number VARCHAR NOT NULL,
+        status VARCHAR NOT NULL,
+        paid_date DATE,
+        amount_paid DECIMAL(18, 2),
+        base_status VARCHAR,
+        base_paid_date DATE,
+        base_amount_paid DECIMAL(18, 2),
+        updated_at TIMESTAMP NOT NULL,
+        push_state VARCHAR NOT NULL,
+        revision INTEGER NOT NULL DEFAULT 0,
+        pushed_at TIMESTAMP,
+        push_error VARCHAR
+    )
+    """,
+    "DROP VIEW receivables",
+    """
+    CREATE VIEW receivables AS
+    SELECT i.id, i.number, i.invoice_key, i.contract_ids, i.contract_id, i.period_start,
+           i.period_end, i.issue_date, i.due_date, i.amount, i.currency,
+           CASE WHEN c.airtable_id IS NULL THEN i.status ELSE c.status END AS status,
+           CASE WHEN c.airtable_id IS NULL THEN i.paid_date ELSE c.paid_date END AS paid_date,
+           i.type, i.created_time,
+           CASE WHEN c.airtable_id IS NULL THEN i.amount_paid ELSE c.amount_paid END
+               AS amount_paid,
+           CASE WHEN (CASE WHEN c.airtable_id IS NULL THEN i.status ELSE c.status END)
+                     IN ('Paid', 'Void') THEN 0
+                ELSE i.amount - coalesce(CASE WHEN c.airtable_id IS NULL THEN i.amount_paid
+                                              ELSE c.amount_paid END, 0) END AS balance
+    FROM invoices AS i
+    LEFT JOIN synced_invoice_changes AS c ON c.airtable_id = i.id AND c.push_state <> 'pushed'
+    WHERE i.invoice_key IS NULL
+       OR i.invoice_key NOT IN (SELECT invoice_key FROM generated_invoices)
+    UNION ALL
+    SELECT coalesce(g.airtable_id, 'local:' || g.invoice_key) AS id, g.number, g.invoice_key,
+           [g.contract_id] AS contract_ids, g.contract_id, g.period_start, g.period_end,
+           g.issue_date, g.due_date, g.amount, g.currency, g.status, g.paid_date,
+           'ACCREC' AS type, g.created_at AS created_time, g.amount_paid,
+           CASE WHEN g.status IN ('Paid', 'Void') THEN 0
+                ELSE g.amount - coalesce(g.amount_paid, 0) END AS balance
+    FROM generated_invoices AS g
+    """,
+)
+
 # Append only: a released migration is never edited; add a new one instead.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "current tables, sync runs, quarantine, opportunity history", _M1),
@@ -393,6 +462,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "assessments join the outbox: a push state and a revision", _M9),
     Migration(10, "the PO Number of a contract", _M10),
     Migration(11, "the state agreed with AirTable, its Void Reason, and conflicts", _M11),
+    Migration(12, "payments, Amount Paid and the balance of every receivable", _M12),
 )
 
 LATEST = MIGRATIONS[-1].version

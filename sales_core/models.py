@@ -153,6 +153,9 @@ class Invoice(_Record):
     status: Annotated[str | None, Col("Status", select(InvoiceStatus), drop_on_error=True)] = None
     paid_date: Annotated[date | None, Col("Paid Date", DATE, drop_on_error=True)] = None
     void_reason: Annotated[str | None, Col("Void Reason", TEXT, drop_on_error=True)] = None
+    amount_paid: Annotated[
+        Decimal | None, Col("Amount Paid", MONEY, drop_on_error=True, minor_unit=True)
+    ] = None
     type: Annotated[str, Col("Type", select(InvoiceType), drop_on_error=True)] = (
         InvoiceType.RECEIVABLE
     )

@@ -2,10 +2,11 @@
 
 Each row that AirTable must hear of carries the outbox columns on its own table (`push_state`,
 `revision`, `airtable_id`, `pushed_at`, `push_error`), so that a change and its place in the
-queue are one UPDATE in one transaction. `QUEUES` names those tables: the invoices made here
-and the MANIAC-T assessments saved here.
+queue are one UPDATE in one transaction. `QUEUES` names those tables: the invoices made here,
+the MANIAC-T assessments saved here, and the payments recorded on invoices synced from AirTable.
 
 - A change sets `push_state` 'pending' and increments `revision` (`QUEUED`).
+- Most queues upsert on their key; one (`SYNCED_INVOICES`) updates records AirTable made, by id.
 - A push claims the revisions it read ('sending'), upserts them on their key 10 at a time, and
   marks each chunk 'pushed' as AirTable confirms it, but only the revision it sent: a row
   changed meanwhile stays 'pending' and goes out next time.
@@ -43,13 +44,20 @@ class Queue:
     key: str  # its key column, also the product field AirTable upserts on
     airtable_table: str  # the product table key of the AirTable boundary
     order: str  # the order rows are sent in
+    # Rows change records AirTable made (the key is the record id): updated by id, never
+    # created, and sending one again is harmless.
+    by_record_id: bool = False
 
 
 INVOICES = Queue("invoices", "generated_invoices", "invoice_key", "invoices", "number")
 ASSESSMENTS = Queue(
     "assessments", "assessments", "assessment_key", "qualifications", "saved_at, assessment_key"
 )
-QUEUES = (INVOICES, ASSESSMENTS)
+# Payments recorded here on invoices synced from AirTable: their record's new state.
+SYNCED_INVOICES = Queue(
+    "synced invoices", "synced_invoice_changes", "airtable_id", "invoices", "number", True
+)
+QUEUES = (INVOICES, ASSESSMENTS, SYNCED_INVOICES)
 
 # The SET clause of any change that AirTable must hear of (bind `$pending`, through the
 # vocabulary of store.execute).
@@ -66,6 +74,17 @@ class PushOutcome:
     reconciled: int = 0  # record ids learnt from AirTable after an interrupted push
     error: str | None = None
     held: int = 0  # waiting for a person to settle a conflict
+
+    def plus(self, other: PushOutcome) -> PushOutcome:
+        """Two pushes as one outcome (the first error stands)."""
+        return PushOutcome(
+            attempted=self.attempted + other.attempted,
+            pushed=self.pushed + other.pushed,
+            pending=self.pending + other.pending,
+            reconciled=self.reconciled + other.reconciled,
+            error=self.error or other.error,
+            held=self.held + other.held,
+        )
 
     @property
     def failed(self) -> int:
@@ -194,7 +213,11 @@ def _push(
 
         source = AirtableSource(settings)
     base = source
-    in_doubt = [r[queue.key] for r in rows if r["push_state"] == PushState.SENDING]
+    in_doubt = [
+        r[queue.key]
+        for r in rows
+        if r["push_state"] == PushState.SENDING and not queue.by_record_id
+    ]
     revisions = {r[queue.key]: int(r["revision"] or 0) for r in rows}
     pushed: set[str] = set()
     claimed: set[str] = set()
@@ -238,7 +261,9 @@ def _push(
                 )
         sent.update({r[queue.key]: fields(r) for r in rows if r[queue.key] in claimed})
         sending = list(sent.values())
-        if sending:
+        if sending and queue.by_record_id:
+            base.update_by_id(queue.airtable_table, sending, queue.key, on_chunk)
+        elif sending:
             base.upsert_by_key(queue.airtable_table, sending, queue.key, on_chunk)
     except Exception as exc:  # a push never fails its caller: the rows wait for the next one
         text = without_userinfo(str(exc))

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from sales_core.airtable import AirtableSource
 
 # The fields this app changes after an invoice is created: its state.
-STATE = ("status", "paid_date", "void_reason")
+STATE = ("status", "paid_date", "void_reason", "amount_paid")
 # Fields people may change in AirTable that this app never changes: taken by each sync.
 TAKEN = ("due_date",)
 # The document: written by the run, sent once; a change in AirTable is listed, never taken.
@@ -58,6 +58,7 @@ LABELS = {
     "status": "Status",
     "paid_date": "Paid Date",
     "void_reason": "Void Reason",
+    "amount_paid": "Amount Paid",
     "due_date": "Due Date",
     "number": "Invoice Number",
     "contract_ids": "Contract",
@@ -99,6 +100,7 @@ def local_fields(row: dict[str, Any]) -> dict[str, Any]:
         "status": row["status"],
         "paid_date": row["paid_date"],
         "void_reason": row.get("void_reason"),
+        "amount_paid": row.get("amount_paid") or None,  # nothing paid: the field stays empty
         "due_date": row["due_date"],
         "number": row["number"],
         "contract_ids": [row["contract_id"]],
@@ -162,7 +164,7 @@ class Conflict:
     problem: str
 
 
-def _shown(value: Plain) -> str:
+def shown(value: Plain) -> str:
     if value is None:
         return "(empty)"
     return ", ".join(value) if isinstance(value, list) else value
@@ -171,15 +173,15 @@ def _shown(value: Plain) -> str:
 def _why_both(number: str, field: str, here: Plain, there: Plain) -> str:
     return (
         f"{number}: {LABELS[field]} was changed on both sides since the last sync: "
-        f"{_shown(here)} here, {_shown(there)} in AirTable. Neither is overwritten; "
+        f"{shown(here)} here, {shown(there)} in AirTable. Neither is overwritten; "
         f"choose which one stands."
     )
 
 
 def _why_document(number: str, field: str, here: Plain, there: Plain) -> str:
     return (
-        f"{number}: {LABELS[field]} was changed in AirTable ({_shown(there)}; "
-        f"{_shown(here)} here). It is part of the invoice as billed and is not taken: put it "
+        f"{number}: {LABELS[field]} was changed in AirTable ({shown(there)}; "
+        f"{shown(here)} here). It is part of the invoice as billed and is not taken: put it "
         f"back in AirTable, write this app's value back, or void the invoice and bill again."
     )
 
@@ -211,7 +213,7 @@ def decide(row: dict[str, Any], there: State, airtable_id: str | None) -> Decisi
 
     def emptied(field: str) -> str:
         return (
-            f"{number}: {LABELS[field]} was emptied in AirTable ({_shown(here[field])} here). "
+            f"{number}: {LABELS[field]} was emptied in AirTable ({shown(here[field])} here). "
             f"It is not taken: fill it in again in AirTable, or write this app's value back."
         )
 
@@ -262,6 +264,7 @@ SELECT g.*, i.id AS there_id, i.number AS there_number, i.contract_ids AS there_
        i.issue_date AS there_issue_date, i.due_date AS there_due_date,
        i.amount AS there_amount, i.currency AS there_currency, i.status AS there_status,
        i.paid_date AS there_paid_date, i.void_reason AS there_void_reason, i.type AS there_type,
+       i.amount_paid AS there_amount_paid,
        count(i.id) OVER (PARTITION BY g.invoice_key) AS records
 FROM generated_invoices AS g
 LEFT JOIN invoices AS i ON i.invoice_key = g.invoice_key
@@ -278,7 +281,7 @@ RECORD = "record"
 LABELS[RECORD] = "AirTable record"
 
 
-def _insert_conflicts(con: store.Connection, conflicts: list[Conflict], found_by: str) -> None:
+def insert_conflicts(con: store.Connection, conflicts: list[Conflict], found_by: str) -> None:
     now = store.utcnow()
     for c in conflicts:
         con.execute(
@@ -334,6 +337,8 @@ def adopt_airtable_changes(con: store.Connection, fetched_from: datetime) -> Ado
     from sales_core.ledger import audit
 
     adopted: list[str] = []
+    from sales_core import payments
+
     found: list[Conflict] = []
     rows = store.query(con, _PAIRS_SQL)
     newer = {
@@ -362,7 +367,7 @@ def adopt_airtable_changes(con: store.Connection, fetched_from: datetime) -> Ado
         there = {f: plain(row[f"there_{f}"]) for f in TRACKED}
         decision = decide(row, there, row["there_id"])
         found.extend(decision.conflicts)
-        changes: dict[str, Any] = {f: _stored(f, v) for f, v in decision.take.items()}
+        changes: dict[str, Any] = {f: stored(f, v) for f, v in decision.take.items()}
         after = row | changes | {"airtable_seen": json.dumps(decision.seen)}
         state = PushState.PUSHED if len(to_send(after)) == 1 else PushState.PENDING
         if row["push_state"] == PushState.SENDING and not changes:
@@ -396,22 +401,25 @@ def adopt_airtable_changes(con: store.Connection, fetched_from: datetime) -> Ado
         )
         if changes:
             detail = "; ".join(
-                f"{LABELS[f]} {_shown(v)} from AirTable" for f, v in decision.take.items()
+                f"{LABELS[f]} {shown(v)} from AirTable" for f, v in decision.take.items()
             )
             if decision.dropped:
                 detail += f"; {decision.dropped}"
             audit(con, "AirTable (sync)", "adopt", [row["number"]], detail=detail)
             adopted.append(row["number"])
-    _insert_conflicts(con, found, "sync")
+    found.extend(payments.adopt(con))  # payments recorded here on synced invoices
+    insert_conflicts(con, found, "sync")
     return Adoption(adopted, found)
 
 
-def _stored(field: str, value: Plain) -> Any:
+def stored(field: str, value: Plain) -> Any:
     """A plain value back in the store's type."""
     if value is None:
         return None
     if field in ("due_date", "paid_date", "period_start", "period_end", "issue_date"):
         return date.fromisoformat(str(value))
+    if field in ("amount", "amount_paid"):
+        return Decimal(str(value))
     return value
 
 
@@ -459,7 +467,7 @@ def check_before_push(
                 )
     if found:
         with store.write_transaction(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-            _insert_conflicts(con, found, "push")
+            insert_conflicts(con, found, "push")
         for c in found:
             held[c.invoice_key] = f"Waits for a person: {c.problem}"
     return held
@@ -498,7 +506,7 @@ def conflicts(settings: Settings) -> pd.DataFrame:
             "invoice_key FROM invoice_conflicts ORDER BY number, field"
         ).df()
     for column in ("here", "there"):
-        frame[column] = [_shown(json.loads(v)) for v in frame[column]]
+        frame[column] = [shown(json.loads(v)) for v in frame[column]]
     frame["field"] = [LABELS.get(f, f) for f in frame["field"]]
     return frame
 
@@ -511,6 +519,7 @@ def resolve(settings: Settings, number: str, keep: str, *, actor: Actor) -> None
     taken (the invoice as billed, an emptied required field, a lost record), and AccessDenied
     unless a biller.
     """
+    from sales_core import payments
     from sales_core.access import require
     from sales_core.ledger import audit, write_lock
 
@@ -526,9 +535,18 @@ def resolve(settings: Settings, number: str, keep: str, *, actor: Actor) -> None
         )
         if not found:
             raise BillingError(f"Invoice {number} has no conflict with AirTable.")
+        fields = [c["field"] for c in found]
+        whose = "AirTable's" if keep == "airtable" else "this app's"
+        detail = f"{', '.join(LABELS[f] for f in fields)}: {whose} value kept"
+        key = str(found[0]["invoice_key"])
+        if key.startswith(payments.PREFIX):  # a payment on an invoice synced from AirTable
+            payments.resolve(con, key.removeprefix(payments.PREFIX), keep, found)
+            con.execute("DELETE FROM invoice_conflicts WHERE number = ?", [number])
+            audit(con, actor.label, "resolve", [number], detail=detail)
+            store.bump_data_version(con)
+            return
         [row] = store.query(con, "SELECT * FROM generated_invoices WHERE number = ?", [number])
         seen = agreed(row)
-        fields = [c["field"] for c in found]
         there = {c["field"]: json.loads(c["there"]) for c in found}
         if keep == "airtable":
             fixed = [LABELS[f] for f in fields if f in DOCUMENT or f == RECORD]
@@ -543,7 +561,7 @@ def resolve(settings: Settings, number: str, keep: str, *, actor: Actor) -> None
                 raise BillingError(
                     f"{number}: {why}. Put it right in AirTable, or keep this app's values."
                 )
-            changes = {f: _stored(f, v) for f, v in there.items()}
+            changes = {f: stored(f, v) for f, v in there.items()}
             seen |= there
             assignments = ", ".join(f"{f} = ${f}" for f in changes)
             store.execute(
@@ -578,7 +596,5 @@ def resolve(settings: Settings, number: str, keep: str, *, actor: Actor) -> None
             {"state": state, "number": number},
         )
         con.execute("DELETE FROM invoice_conflicts WHERE number = ?", [number])
-        shown = ", ".join(LABELS[f] for f in fields)
-        whose = "AirTable's" if keep == "airtable" else "this app's"
-        audit(con, actor.label, "resolve", [number], detail=f"{shown}: {whose} value kept")
+        audit(con, actor.label, "resolve", [number], detail=detail)
         store.bump_data_version(con)

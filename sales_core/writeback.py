@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sales_core import outbox, reconcile, store
+from sales_core import outbox, payments, reconcile, store
 from sales_core.access import Actor, require
 from sales_core.airtable import AirtableSource
 from sales_core.config import Settings
@@ -22,8 +22,8 @@ __all__ = ["PushOutcome", "push_pending"]
 def push_pending(
     settings: Settings, *, actor: Actor, source: AirtableSource | None = None
 ) -> PushOutcome:
-    """Send every invoice made here that AirTable has not confirmed; never raises for AirTable
-    faults.
+    """Send every invoice made here that AirTable has not confirmed, and the payments recorded
+    on synced invoices; never raises for AirTable faults.
 
     Returns how many were confirmed, how many stay pending, and the failure in words if any.
     Raises AccessDenied (nothing sent or written) unless `actor` is a biller.
@@ -46,4 +46,18 @@ def push_pending(
         hold=lambda base, rows: reconcile.check_before_push(settings, base, rows),
         confirmed=reconcile.confirmed,
     )
-    return outbox.push(settings, outbox.INVOICES, reconcile.to_send, source=source, hooks=hooks)
+    made_here = outbox.push(
+        settings, outbox.INVOICES, reconcile.to_send, source=source, hooks=hooks
+    )
+    synced = outbox.push(
+        settings,
+        outbox.SYNCED_INVOICES,
+        payments.fields,
+        source=source,
+        hooks=outbox.Hooks(
+            audit=audited,
+            hold=lambda base, rows: payments.check_before_push(settings, base, rows),
+            confirmed=payments.confirmed,
+        ),
+    )
+    return made_here.plus(synced)

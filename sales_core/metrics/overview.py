@@ -54,7 +54,8 @@ def overview_tiles(settings: Settings, today: date) -> pd.DataFrame:
       the same on this day last month (`mrr_change`); ARR = 12 × MRR;
     - invoiced this month / last month: receivables issued (Authorized or Paid) in the month
       (`invoiced_change`: this month's so far minus last month's);
-    - receivables: Authorized receivables, and those more than 60 days past their due date.
+    - receivables: the balance due on Authorized receivables (less what has been paid), and on
+      those more than 60 days past their due date.
     """
     stages, params = stage_values(settings)
     params |= {
@@ -94,8 +95,8 @@ def overview_tiles(settings: Settings, today: date) -> pd.DataFrame:
                    sum(i.amount) FILTER (
                        WHERE {ISSUED} AND i.issue_date >= $last_month
                          AND i.issue_date < $this_month) AS invoiced_last_month,
-                   sum(i.amount) FILTER (WHERE i.status = $authorized) AS receivables,
-                   sum(i.amount) FILTER (
+                   sum(i.balance) FILTER (WHERE i.status = $authorized) AS receivables,
+                   sum(i.balance) FILTER (
                        WHERE i.status = $authorized
                          AND datediff('day', i.due_date, $today) > 60) AS receivables_over_60
             FROM receivables AS i

@@ -166,7 +166,8 @@ def invoiced_vs_paid(
 def aging(settings: Settings, currency: str, today: date) -> pd.DataFrame:
     """Receivables outstanding (Authorized) by days past due: current, 1–30, 31–60, 61–90, >90.
 
-    Every bucket is present. Columns: bucket, position, invoices, amount.
+    Every bucket is present. Columns: bucket, position, invoices, amount (the balance due, less
+    what has been paid).
     """
     df = frame(
         settings,
@@ -175,7 +176,7 @@ def aging(settings: Settings, currency: str, today: date) -> pd.DataFrame:
             SELECT * FROM (VALUES (0), (1), (2), (3), (4)) AS b(position)
         ),
         outstanding AS (
-            SELECT {_AGING_BUCKET} AS position, count(*) AS invoices, sum(i.amount) AS amount
+            SELECT {_AGING_BUCKET} AS position, count(*) AS invoices, sum(i.balance) AS amount
             FROM receivables AS i
             WHERE {RECEIVABLE} AND i.status = $authorized
               AND coalesce(i.currency, 'USD') = $currency
@@ -196,7 +197,7 @@ def aging_invoices(
 ) -> pd.DataFrame:
     """The outstanding invoices behind the aging buckets (one bucket, or all), oldest first.
 
-    Columns: number, community, contract, issue_date, due_date, days_past_due, amount,
+    Columns: number, community, contract, issue_date, due_date, days_past_due, amount, balance,
     currency, bucket, total (the number of invoices, of which at most `limit` rows come back).
     """
     params: dict[str, object] = {"today": today, "currency": currency, "limit": limit}
@@ -209,7 +210,7 @@ def aging_invoices(
         f"""
         SELECT i.number, coalesce(c.community, '{NO_CONTRACT}') AS community,
                coalesce(c.name, '{NO_CONTRACT}') AS contract, i.issue_date, i.due_date,
-               {_DAYS_PAST_DUE} AS days_past_due, i.amount,
+               {_DAYS_PAST_DUE} AS days_past_due, i.amount, i.balance,
                coalesce(i.currency, 'USD') AS currency, {_AGING_BUCKET} AS position,
                count(*) OVER () AS total
         FROM receivables AS i LEFT JOIN contracts AS c ON c.id = i.contract_id
@@ -220,7 +221,7 @@ def aging_invoices(
         """,
         params,
     )
-    df.insert(8, "bucket", [AGING_BUCKETS[int(p)] for p in df["position"]])
+    df.insert(9, "bucket", [AGING_BUCKETS[int(p)] for p in df["position"]])
     return df.drop(columns="position")
 
 
