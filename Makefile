@@ -59,6 +59,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/sync.py
 	$(BIN)/python benchmarks/invoices.py
 	$(BIN)/python benchmarks/pages.py
+	$(BIN)/python benchmarks/browser.py
 
 demo-data: $(VENV)/.installed-dev
 	$(BIN)/python -m sales_core.demo --out data/demo

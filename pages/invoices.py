@@ -5,7 +5,7 @@ from functools import partial
 
 import streamlit as st
 
-from sales_core import invoice_views, invoicing, ledger, money, payments, reconcile
+from sales_core import burndown, invoice_views, invoicing, ledger, money, payments, reconcile
 from sales_core.billing import Month, Plan
 from sales_core.errors import BillingError, SalesError
 from sales_core.formatting import counted, markdown_text
@@ -74,7 +74,16 @@ if count:
         st.columns(max(len(totals), 1)), totals.items(), strict=False
     ):
         column.metric(f"Total {markdown_text(currency)}", total)
-    st.dataframe(invoice_views.plan_frame(plan), hide_index=True, width="stretch", placeholder="—")
+    over = burndown.excesses(settings, plan)
+    if over:
+        st.warning(
+            f"{counted(len(over), 'draft')} would take {'its' if len(over) == 1 else 'their'} "
+            f'contract past its Amount (see "Over contract by"). They are still billed: '
+            f"contracts get amended, but check them first."
+        )
+    st.dataframe(
+        invoice_views.plan_frame(plan, over), hide_index=True, width="stretch", placeholder="—"
+    )
     with st.expander(
         f"The {len({d.contract_id for d in plan.drafts})} contracts billed, field by field"
     ):
@@ -356,6 +365,32 @@ st.dataframe(
     },
 )
 
+drafts = [n for n, s in zip(made_here["number"], made_here["status"], strict=True) if s == "Draft"]
+if can_bill and drafts:
+    st.markdown("**Authorize drafts**")
+    bulk = st.columns([5, 1], vertical_alignment="bottom")
+    chosen_drafts = bulk[0].multiselect(
+        "Drafts to authorize",
+        drafts,
+        default=drafts,
+        key=f"bulk_authorize-{run_month}-{len(drafts)}",
+        help="Every draft listed above is chosen; remove the ones to keep as drafts.",
+    )
+    if bulk[1].button(
+        f"Authorize {len(chosen_drafts)}", disabled=not chosen_drafts, key="authorize_many"
+    ):
+        try:
+            authorized = sorted(ledger.authorize_many(settings, chosen_drafts, actor=user))
+        except SalesError as exc:
+            st.error(markdown_text(exc))
+        else:
+            st.session_state["flash"] = (
+                f"Authorized {counted(len(authorized), 'invoice')}: {authorized[0]}"
+                + (f" to {authorized[-1]}" if len(authorized) > 1 else "")
+                + "."
+            )
+            st.rerun()
+
 st.markdown("**Change one invoice**")
 number = st.selectbox("Invoice", list(made_here["number"]), key="chosen_invoice")
 current = made_here.set_index("number").loc[number, "status"]
@@ -392,6 +427,42 @@ if change is not None:
     else:
         st.session_state["flash"] = f"{number} is now {change.target}."
         st.rerun()
+
+with st.expander("Contract burn-down: each contract's Amount, billed so far and what remains"):
+    burn = invoice_views.burndown_frame(settings)
+    if burn.empty:
+        st.caption("No contract has an Amount.")
+    else:
+        st.dataframe(
+            burn,
+            hide_index=True,
+            width="stretch",
+            placeholder="—",
+            column_order=[
+                "contract",
+                "community",
+                "status",
+                "currency",
+                "amount",
+                "billed",
+                "remaining",
+                "monthly_fee",
+                "months_left",
+            ],
+            column_config={
+                "contract": "Contract",
+                "community": "Community",
+                "status": "Status",
+                "currency": "Currency",
+                "amount": "Amount",
+                "billed": "Billed (not void)",
+                "remaining": "Remaining",
+                "monthly_fee": "Monthly fee",
+                "months_left": st.column_config.NumberColumn(
+                    "Months left", help="Whole months of the fee the remainder covers."
+                ),
+            },
+        )
 
 with st.expander("Audit log"):
     st.dataframe(

@@ -13,9 +13,10 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sales_core import access, health, invoicing, ledger
+from sales_core import access, burndown, health, invoicing, ledger, money
 from sales_core.billing import Month
 from sales_core.config import Settings, load_settings
 from sales_core.errors import BillingError, ConfigError, SalesError
@@ -150,16 +151,33 @@ def _print_plan_text(data: dict[str, Any], numbered: bool) -> None:
             print(f"  {item['contract_name']} ({item['contract_id']}): {item['reason']}")
 
 
+def _add_excesses(data: dict[str, Any], excesses: dict[str, Decimal]) -> None:
+    """Each invoice of the JSON gains `exceeds_contract_by`: the excess as text, or null."""
+    for invoice in data["invoices"]:
+        excess = excesses.get(invoice["invoice_key"])
+        invoice["exceeds_contract_by"] = (
+            None if excess is None else money.plain(excess, invoice["currency"])
+        )
+
+
 def cmd_invoices_preview(args: argparse.Namespace, settings: Settings) -> int:
     """Show what the run of a month would make, changing nothing."""
     month, issue_date = _month_and_date(args)
     _require_synced(settings)
-    data = invoicing.plan_json(invoicing.preview(settings, month, issue_date))
+    plan = invoicing.preview(settings, month, issue_date)
+    data = invoicing.plan_json(plan)
+    _add_excesses(data, burndown.excesses(settings, plan))
     data["unbilled_months"] = invoicing.unbilled_months(settings, month)
     if args.json:
         print(json.dumps(data, ensure_ascii=False))
     else:
         _print_plan_text(data, numbered=False)
+        over = [i for i in data["invoices"] if i["exceeds_contract_by"]]
+        for invoice in over:
+            print(
+                f"Over its contract's Amount by {invoice['exceeds_contract_by']} "
+                f"{invoice['currency']}: {invoice['contract_name']}"
+            )
         if data["unbilled_months"]:
             print(f"Earlier months not yet billed: {', '.join(data['unbilled_months'])}")
     return 0
@@ -233,6 +251,30 @@ def cmd_invoices_push(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_invoices_authorize(args: argparse.Namespace, settings: Settings) -> int:
+    """Authorize Drafts: the numbers given, or every Draft of a run month, then push."""
+    from sales_core import ledger
+    from sales_core.writeback import push_pending
+
+    _require_synced(settings)
+    if bool(args.numbers) == bool(args.month):
+        raise BillingError("Give the invoice numbers to authorize, or --month M: one of the two.")
+    month = str(_month(args.month, date.today())) if args.month else None
+    actor = _actor(args, settings)
+    done = ledger.authorize_many(settings, args.numbers, actor=actor, month=month)
+    push = settings.airtable_configured and not args.no_push  # the demo keeps them here
+    outcome = push_pending(settings, actor=actor) if push else None
+    if args.json:
+        print(json.dumps({"authorized": done, "pushed": outcome.pushed if outcome else 0}))
+    else:
+        print(f"Authorized {len(done)}: {', '.join(done)}")
+    if outcome is not None and (outcome.error or outcome.held):
+        why = outcome.error or "some conflict with AirTable (`sales-core invoices conflicts`)"
+        print(f"sales-core: authorized, not yet all in AirTable: {why}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_invoices_pay(args: argparse.Namespace, settings: Settings) -> int:
     """Record a payment on an Authorized receivable and send the new balance to AirTable."""
     from sales_core import payments
@@ -252,7 +294,8 @@ def cmd_invoices_pay(args: argparse.Namespace, settings: Settings) -> int:
         args.number, payments.parse_amount(amount, invoice_currency), paid_on, args.reference
     )
     done = payments.record(settings, payment, actor=actor, today=date.today())
-    outcome = None if args.no_push else push_pending(settings, actor=actor)
+    push = settings.airtable_configured and not args.no_push  # the demo keeps them here
+    outcome = push_pending(settings, actor=actor) if push else None
     data = {
         "number": done.number,
         "currency": done.currency,
@@ -373,6 +416,20 @@ def _add_invoice_commands(commands: Any) -> None:
     push.add_argument("--json", action="store_true", help="print the outcome as JSON")
     actor_option(push)
     push.set_defaults(handler=cmd_invoices_push)
+
+    authorize = sub.add_parser(
+        "authorize",
+        help="authorize Drafts made here: the numbers given, or every Draft of --month",
+        description="Authorize Drafts in one step (all or nothing), then push them to AirTable.",
+    )
+    authorize.add_argument("numbers", nargs="*", metavar="NUMBER", help="e.g. INV-2026-0042")
+    authorize.add_argument(
+        "--month", help="every Draft of this run month: YYYY-MM, or current or previous"
+    )
+    authorize.add_argument("--no-push", action="store_true", help="do not send to AirTable now")
+    authorize.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    actor_option(authorize)
+    authorize.set_defaults(handler=cmd_invoices_authorize)
 
     pay = sub.add_parser(
         "pay",

@@ -21,10 +21,11 @@ from sales_core.models import Contract
 PLAN_COLUMNS = ["Contract", "Amount", "Currency", "Period", "Days", "Proration", "Community", "Due"]
 
 
-def plan_frame(plan: Plan) -> pd.DataFrame:
+def plan_frame(plan: Plan, excesses: dict[str, Decimal] | None = None) -> pd.DataFrame:
     """One row per invoice the run would make, in the order numbers will follow.
 
-    A "Note" column appears when a row needs a person's eye (a voided period billed again).
+    A "Note" column appears when a row needs a person's eye (a voided period billed again), and
+    an "Over contract by" column when a draft takes its contract past its Amount.
     """
     frame = pd.DataFrame(
         [
@@ -44,6 +45,30 @@ def plan_frame(plan: Plan) -> pd.DataFrame:
     )
     if any(d.note for d in plan.drafts):
         frame.insert(1, "Note", [d.note for d in plan.drafts])
+    if excesses:
+        frame.insert(
+            2 if "Note" in frame.columns else 1,
+            "Over contract by",
+            [
+                money.grouped(excesses[d.invoice_key], d.currency)
+                if d.invoice_key in excesses
+                else None
+                for d in plan.drafts
+            ],
+        )
+    return frame
+
+
+def burndown_frame(settings: Settings) -> pd.DataFrame:
+    """The contract burn-down with amounts formatted per currency, for the page."""
+    from sales_core.burndown import burndown
+
+    frame = burndown(settings)
+    for column in ("amount", "billed", "remaining", "monthly_fee"):
+        frame[column] = [
+            None if pd.isna(value) else money.grouped(Decimal(str(value)), currency)
+            for value, currency in zip(frame[column], frame["currency"], strict=True)
+        ]
     return frame
 
 

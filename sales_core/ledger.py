@@ -274,6 +274,76 @@ def change_status(settings: Settings, change: Change, *, actor: Actor, today: da
         store.bump_data_version(con)
 
 
+def authorize_many(
+    settings: Settings, numbers: list[str], *, actor: Actor, month: str | None = None
+) -> list[str]:
+    """Authorize many Drafts made here in one step: the numbers given, or (`numbers` empty)
+    every Draft of run `month`. All or nothing, one audit line; each is queued for the push.
+
+    Returns the numbers authorized, in order. Raises BillingError in words (nothing changed)
+    when there is nothing to authorize, or naming every number that is unknown or no Draft;
+    AccessDenied unless `actor` is a biller.
+    """
+    wanted = list(dict.fromkeys(n.strip() for n in numbers if n.strip()))
+    what = f"run {month}" if month and not wanted else f"{len(wanted)} invoices"
+    require(actor, "biller", f"authorize the drafts of {what}")
+    with (
+        write_lock,
+        store.write_transaction(settings.db_path, lock_timeout=settings.lock_timeout) as con,
+    ):
+        if not wanted and month:
+            wanted = [
+                row[0]
+                for row in store.execute(
+                    con,
+                    "SELECT number FROM generated_invoices WHERE run_month = $month "
+                    "AND status = $draft ORDER BY number",
+                    {"month": month},
+                ).fetchall()
+            ]
+            if not wanted:
+                raise BillingError(f"Run {month} has no Draft left to authorize.")
+        if not wanted:
+            raise BillingError("Choose at least one draft to authorize.")
+        found = dict(
+            store.execute(
+                con,
+                "SELECT number, status FROM generated_invoices "
+                "WHERE list_contains($numbers, number)",
+                {"numbers": wanted},
+            ).fetchall()
+        )
+        wrong = [
+            f"{n} (not made here)" if n not in found else f"{n} ({found[n]})"
+            for n in wanted
+            if found.get(n) != InvoiceStatus.DRAFT
+        ]
+        if wrong:
+            shown = ", ".join(wrong[:10]) + (
+                f" and {len(wrong) - 10} more" if len(wrong) > 10 else ""
+            )
+            raise BillingError(
+                f"Only Drafts made here can be authorized; nothing was changed. Not a Draft: "
+                f"{shown}."
+            )
+        store.execute(
+            con,
+            f"UPDATE generated_invoices SET status = $authorized, updated_at = $now, "
+            f"{outbox.QUEUED} WHERE list_contains($numbers, number)",
+            {"now": store.utcnow(), "numbers": wanted},
+        )
+        audit(
+            con,
+            actor.label,
+            "authorized",
+            wanted,
+            month=month,
+            detail=f"{len(wanted)} authorized at once",
+        )
+        store.bump_data_version(con)
+    return wanted
+
+
 INVOICE_COLUMNS = (
     "number, community, contract_name, period_start, period_end, days, amount, "
     "coalesce(amount_paid, 0) AS amount_paid, CASE WHEN status IN ('Paid', 'Void') THEN 0 "

@@ -84,6 +84,7 @@ def test_cli_json__exactly_billing_md_shape(
         "currency",
         "due_date",
         "description",
+        "exceeds_contract_by",
     }
     assert isinstance(invoice["amount"], str) and re.match(r"^\d+(\.\d\d)?$", invoice["amount"])
     assert set(data["skipped"][0]) == {"contract_id", "contract_name", "reason"}

@@ -1,0 +1,93 @@
+"""Closing the month: bulk authorize, and the contract burn-down with its excess flag."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from sales_core import burndown, ledger
+from sales_core.access import AccessDenied, Actor
+from sales_core.config import Settings
+from sales_core.errors import BillingError
+from sales_core.invoicing import generate, preview
+from sales_core.ledger import Change, change_status
+from tests.conftest import NOVEMBER, numbers_of
+
+BILLER = Actor("a@example.org", "biller")
+
+
+def test_authorize_many_is_all_or_nothing_and_audited_once(demo: Settings) -> None:
+    numbers = numbers_of(generate(demo, NOVEMBER, actor=BILLER))
+    first, second, third = numbers[:3]
+    change_status(demo, Change(third, "Void", reason="x"), actor=BILLER, today=date(2026, 11, 25))
+    with pytest.raises(BillingError, match=rf"Not a Draft: {third} \(Void\), INV-1999-0001"):
+        ledger.authorize_many(demo, [first, third, "INV-1999-0001"], actor=BILLER)
+    assert set(ledger.generated_invoices(demo, ["Authorized"])["number"]) == set()
+    with pytest.raises(AccessDenied):
+        ledger.authorize_many(demo, [first], actor=Actor("v@example.org", "viewer"))
+
+    assert ledger.authorize_many(demo, [second, first, first], actor=BILLER) == [second, first]
+    rest = ledger.authorize_many(demo, [], actor=BILLER, month=str(NOVEMBER))
+    assert set(rest) == set(numbers) - {first, second, third}
+    assert set(ledger.generated_invoices(demo, ["Draft"])["number"]) == set()
+    with pytest.raises(BillingError, match="no Draft left"):
+        ledger.authorize_many(demo, [], actor=BILLER, month=str(NOVEMBER))
+    with pytest.raises(BillingError, match="at least one"):
+        ledger.authorize_many(demo, ["  "], actor=BILLER)
+    log = ledger.audit_log(demo)
+    bulk = log[log["detail"].str.endswith("authorized at once", na=False)]
+    assert [len(n) for n in bulk["invoice_numbers"]] == [len(rest), 2]
+
+
+def test_the_burndown_shows_a_contract_billed_past_its_amount(demo: Settings) -> None:
+    frame = burndown.burndown(demo)
+    over = frame[frame["remaining"] < 0]
+    assert not over.empty
+    row = over.iloc[0]
+    assert Decimal(str(row["billed"])) - Decimal(str(row["amount"])) == -Decimal(
+        str(row["remaining"])
+    )
+    assert row["months_left"] == 0
+    full = frame[frame["remaining"] > 0].iloc[0]
+    assert full["months_left"] == int(
+        Decimal(str(full["remaining"])) // Decimal(str(full["monthly_fee"]))
+    )
+
+
+def test_preview_flags_drafts_past_their_contract(demo: Settings) -> None:
+    plan = preview(demo, NOVEMBER)
+    excess = burndown.excesses(demo, plan)
+    frame = burndown.burndown(demo).set_index("contract_id")
+    for draft in plan.drafts:
+        if draft.contract_id not in frame.index or draft.invoice_key not in excess:
+            continue
+        limit = Decimal(str(frame.loc[draft.contract_id, "amount"]))
+        billed = Decimal(str(frame.loc[draft.contract_id, "billed"]))
+        assert excess[draft.invoice_key] == billed + draft.amount - limit
+    assert excess  # the demo has a contract billed past its Amount
+    assert len(excess) < len(plan.drafts)
+
+
+def test_cli_preview_json_and_authorize_by_month(
+    demo: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sales_core.cli import main
+
+    assert main(["invoices", "preview", "--month", "2026-11", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    values = [i["exceeds_contract_by"] for i in data["invoices"]]
+    assert any(v is None for v in values) and any(v for v in values)
+    assert all(v is None or Decimal(v) > 0 for v in values)
+    assert main(["invoices", "generate", "--month", "2026-11", "--allow-gaps", "--no-push"]) == 0
+    capsys.readouterr()
+    assert (
+        main(["invoices", "authorize", "--month", "2026-11", "--json", "--as", "a@example.org"])
+        == 0
+    )
+    done = json.loads(capsys.readouterr().out)["authorized"]
+    assert len(done) == len(data["invoices"])
+    assert main(["invoices", "authorize", "INV-2026-0001", "--month", "2026-11"]) == 1
+    assert "one of the two" in capsys.readouterr().err
