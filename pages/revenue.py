@@ -10,8 +10,9 @@ from sales_core.charts import (
     mrr_chart,
     renewal_chart,
 )
+from sales_core.export import safe_csv
 from sales_core.formatting import markdown_text, money_table
-from sales_core.metrics import revenue
+from sales_core.metrics import revenue, statements
 from ui import chrome
 from ui.queries import cached
 
@@ -106,6 +107,83 @@ else:
     total = int(behind["total"].iloc[0]) if len(behind) else 0
     if total > len(behind):
         st.caption(f"The {len(behind):,} most overdue of {total:,} invoices are listed.")
+
+st.subheader("Statements and aging by community")
+by_community = cached(statements.aging_by_community, settings, status, today)
+if by_community.empty:
+    st.info("No community owes anything: every Authorized receivable is paid.")
+else:
+    st.dataframe(
+        by_community,
+        hide_index=True,
+        width="stretch",
+        placeholder="—",
+        column_config={
+            "community": st.column_config.TextColumn("Community", width="medium"),
+            "currency": "Currency",
+            "invoices": "Open invoices",
+            "balance": st.column_config.NumberColumn("Balance due", format="localized"),
+            "oldest_days": st.column_config.NumberColumn("Oldest, days past due"),
+            **{
+                bucket: st.column_config.NumberColumn(bucket, format="localized")
+                for bucket in revenue.AGING_BUCKETS
+            },
+        },
+    )
+    st.download_button(
+        "Download the aging by community (CSV)",
+        data=safe_csv(by_community),
+        file_name=f"aging-by-community-{today:%Y-%m-%d}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        key="aging_csv",
+    )
+    names = list(dict.fromkeys(by_community["community"]))
+    community = st.selectbox("Statement for", names, key="statement_community")
+    items = cached(statements.open_invoices, settings, status, today, community)
+    st.dataframe(
+        items.drop(columns="community"),
+        hide_index=True,
+        width="stretch",
+        placeholder="—",
+        column_config={
+            "number": "Invoice",
+            "contract": st.column_config.TextColumn("Contract", width="medium"),
+            "issue_date": st.column_config.DateColumn("Issued"),
+            "due_date": st.column_config.DateColumn("Due"),
+            "days_past_due": st.column_config.NumberColumn("Days past due"),
+            "amount": st.column_config.NumberColumn("Amount", format="localized"),
+            "amount_paid": st.column_config.NumberColumn("Paid", format="localized"),
+            "balance": st.column_config.NumberColumn("Balance due", format="localized"),
+            "currency": "Currency",
+            "bucket": "Bucket",
+        },
+    )
+    slug = "".join(c if c.isalnum() else "-" for c in community).strip("-")[:60] or "community"
+    csv_col, pdf_col = st.columns(2)
+    csv_col.download_button(
+        "Download the statement (CSV)",
+        data=safe_csv(items),
+        file_name=f"statement-{slug}-{today:%Y-%m-%d}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        key="statement_csv",
+    )
+
+    def statement() -> bytes:
+        return statements.statement_pdf(settings, community, today)
+
+    pdf_col.download_button(
+        "Download the statement (PDF)",
+        data=statement,
+        file_name=f"statement-{slug}-{today:%Y-%m-%d}.pdf",
+        mime="application/pdf",
+        on_click="ignore",
+        icon=":material/download:",
+        key="statement_pdf",
+    )
 
 st.subheader("Revenue by community, last 12 months")
 top = st.slider("Communities shown", min_value=3, max_value=30, value=10, key="top_communities")

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from fpdf import FPDF
@@ -228,6 +229,101 @@ def render_invoice(doc: Invoice, seller: Seller) -> bytes:
     label("PAYMENT", bold=True)
     data(seller.payment_instructions, size=9, height=4.5)
     data(f"Please pay by {doc.due_date.isoformat()} and quote {number}.", size=9, height=4.5)
+    return bytes(pdf.output())
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One open invoice on a statement."""
+
+    number: str
+    issue_date: date | None
+    due_date: date | None
+    days_past_due: int
+    amount: Decimal
+    paid: Decimal
+    balance: Decimal
+    currency: str
+
+
+def render_statement(community: str, lines: list[StatementLine], seller: Seller, on: date) -> bytes:
+    """A community's statement of account on day `on`: every open invoice with its balance and
+    days past due, and the balance due per currency. The same statement gives the same bytes."""
+    texts = (community, seller.name, seller.address, seller.payment_instructions)
+    pdf = _InvoicePDF(f"Statement for {community} - {on.isoformat()}")
+    pdf.set_creation_date(datetime(on.year, on.month, on.day, tzinfo=UTC))
+    pdf.set_title(f"Statement of account, {community}")
+    pdf.set_author(seller.name)
+    pdf.set_producer("sales-core")
+    data_font = "helvetica"
+    if not _fits_core_font(texts):
+        data_font = DATA_FONT
+        pdf.add_font(DATA_FONT, "", str(REGULAR))
+        if _needs_full_font(texts):
+            pdf.add_font(WIDE_FONT, "", str(FALLBACK))
+            pdf.set_fallback_fonts([WIDE_FONT], exact_match=False)
+    pdf.set_auto_page_break(auto=True, margin=20)
+    pdf.add_page()
+    width = pdf.epw
+    pdf.set_font(data_font, "", 14)
+    pdf.cell(0, 7, seller.name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(data_font, "", 9)
+    pdf.multi_cell(width, 4.5, seller.address, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+    pdf.set_font("helvetica", "B", 18)
+    pdf.cell(0, 10, "STATEMENT OF ACCOUNT", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("helvetica", "", 9)
+    pdf.cell(0, 5, f"As of {on.isoformat()}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+    pdf.set_font(data_font, "", 11)
+    pdf.multi_cell(width, 5.5, community, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+    titles = ("Invoice", "Issued", "Due", "Days late", "Amount", "Paid", "Balance")
+    widths = [width * w for w in (0.2, 0.12, 0.12, 0.1, 0.16, 0.14, 0.16)]
+    pdf.set_fill_color(236, 242, 242)
+    pdf.set_font("helvetica", "B", 9)
+    for title, w in zip(titles, widths, strict=True):
+        pdf.cell(
+            w, 7, title, align="L" if title in ("Invoice", "Issued", "Due") else "R", fill=True
+        )
+    pdf.ln(7)
+    pdf.set_font("helvetica", "", 9)
+    totals: dict[str, Decimal] = {}
+    for line in lines:
+        cells = (
+            line.number,
+            "" if line.issue_date is None else line.issue_date.isoformat(),
+            "" if line.due_date is None else line.due_date.isoformat(),
+            str(line.days_past_due),
+            money.grouped(line.amount, line.currency),
+            money.grouped(line.paid, line.currency),
+            f"{line.currency} {money.grouped(line.balance, line.currency)}",
+        )
+        for value, w, title in zip(cells, widths, titles, strict=True):
+            pdf.cell(w, 6, value, align="L" if title in ("Invoice", "Issued", "Due") else "R")
+        pdf.ln(6)
+        totals[line.currency] = totals.get(line.currency, Decimal(0)) + line.balance
+    pdf.set_draw_color(180, 180, 180)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + width, pdf.get_y())
+    pdf.ln(3)
+    pdf.set_font("helvetica", "B", 11)
+    if not lines:
+        pdf.cell(0, 8, "Nothing is due.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    for currency, total in sorted(totals.items()):
+        pdf.cell(width * 0.7, 8, f"Balance due ({currency})", align="R")
+        pdf.cell(
+            width * 0.3,
+            8,
+            f"{currency} {money.grouped(total, currency)}",
+            align="R",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+    pdf.ln(8)
+    pdf.set_font("helvetica", "B", 9)
+    pdf.cell(0, 5, "PAYMENT", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(data_font, "", 9)
+    pdf.multi_cell(width, 4.5, seller.payment_instructions, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())
 
 

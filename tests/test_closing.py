@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +92,30 @@ def test_cli_preview_json_and_authorize_by_month(
     assert len(done) == len(data["invoices"])
     assert main(["invoices", "authorize", "INV-2026-0001", "--month", "2026-11"]) == 1
     assert "one of the two" in capsys.readouterr().err
+
+
+def test_statements_list_open_invoices_with_balances_and_print(
+    demo: Settings, tmp_path: Path
+) -> None:
+    from sales_core import payments
+    from sales_core.metrics import statements
+    from tests.test_pdf import pdf_text
+
+    today = date(2026, 11, 25)
+    summary = statements.aging_by_community(demo, today)
+    assert not summary.empty
+    everything = statements.open_invoices(demo, today)
+    assert (everything["balance"] > 0).all()
+    row = everything.iloc[0]
+    community, number = str(row["community"]), str(row["number"])
+    payments.record(demo, payments.Payment(number, Decimal(100), today), actor=BILLER, today=today)
+    mine = statements.open_invoices(demo, today, community).set_index("number")
+    assert mine.loc[number, "balance"] == row["balance"] - 100
+    assert mine.loc[number, "amount_paid"] == 100
+    assert set(mine["days_past_due"]) and (mine["days_past_due"] >= 0).all()
+    line = statements.aging_by_community(demo, today).set_index(["community", "currency"])
+    assert line.loc[(community, row["currency"]), "balance"] == mine["balance"].sum()
+
+    text = pdf_text(statements.statement_pdf(demo, community, today), tmp_path)
+    assert "STATEMENT OF ACCOUNT" in text and community in text and number in text
+    assert f"Balance due ({row['currency']})" in text

@@ -31,11 +31,11 @@ OTHER_COMMUNITIES = "Other communities"
 NO_CONTRACT = "(contract not found)"
 
 # Days past due; an invoice without a due date is due 30 days after issue (the default terms).
-_DAYS_PAST_DUE = "datediff('day', coalesce(i.due_date, i.issue_date + 30), $today)"
+DAYS_PAST_DUE_SQL = "datediff('day', coalesce(i.due_date, i.issue_date + 30), $today)"
 # No date at all (neither due nor issue date): counted as current rather than as over 90 days.
-_AGING_BUCKET = f"""CASE WHEN {_DAYS_PAST_DUE} IS NULL OR {_DAYS_PAST_DUE} <= 0 THEN 0
-    WHEN {_DAYS_PAST_DUE} <= 30 THEN 1
-    WHEN {_DAYS_PAST_DUE} <= 60 THEN 2 WHEN {_DAYS_PAST_DUE} <= 90 THEN 3 ELSE 4 END"""
+AGING_BUCKET_SQL = f"""CASE WHEN {DAYS_PAST_DUE_SQL} IS NULL OR {DAYS_PAST_DUE_SQL} <= 0 THEN 0
+    WHEN {DAYS_PAST_DUE_SQL} <= 30 THEN 1
+    WHEN {DAYS_PAST_DUE_SQL} <= 60 THEN 2 WHEN {DAYS_PAST_DUE_SQL} <= 90 THEN 3 ELSE 4 END"""
 
 
 def mrr_by_month(
@@ -176,7 +176,7 @@ def aging(settings: Settings, currency: str, today: date) -> pd.DataFrame:
             SELECT * FROM (VALUES (0), (1), (2), (3), (4)) AS b(position)
         ),
         outstanding AS (
-            SELECT {_AGING_BUCKET} AS position, count(*) AS invoices, sum(i.balance) AS amount
+            SELECT {AGING_BUCKET_SQL} AS position, count(*) AS invoices, sum(i.balance) AS amount
             FROM receivables AS i
             WHERE {RECEIVABLE} AND i.status = $authorized
               AND coalesce(i.currency, 'USD') = $currency
@@ -203,15 +203,15 @@ def aging_invoices(
     params: dict[str, object] = {"today": today, "currency": currency, "limit": limit}
     only = ""
     if bucket is not None:
-        only = f"AND {_AGING_BUCKET} = $position"
+        only = f"AND {AGING_BUCKET_SQL} = $position"
         params["position"] = AGING_BUCKETS.index(bucket)
     df = frame(
         settings,
         f"""
         SELECT i.number, coalesce(c.community, '{NO_CONTRACT}') AS community,
                coalesce(c.name, '{NO_CONTRACT}') AS contract, i.issue_date, i.due_date,
-               {_DAYS_PAST_DUE} AS days_past_due, i.amount, i.balance,
-               coalesce(i.currency, 'USD') AS currency, {_AGING_BUCKET} AS position,
+               {DAYS_PAST_DUE_SQL} AS days_past_due, i.amount, i.balance,
+               coalesce(i.currency, 'USD') AS currency, {AGING_BUCKET_SQL} AS position,
                count(*) OVER () AS total
         FROM receivables AS i LEFT JOIN contracts AS c ON c.id = i.contract_id
         WHERE {RECEIVABLE} AND i.status = $authorized
