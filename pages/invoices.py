@@ -5,7 +5,16 @@ from functools import partial
 
 import streamlit as st
 
-from sales_core import burndown, invoice_views, invoicing, ledger, money, payments, reconcile
+from sales_core import (
+    accounting,
+    burndown,
+    invoice_views,
+    invoicing,
+    ledger,
+    money,
+    payments,
+    reconcile,
+)
 from sales_core.billing import Month, Plan
 from sales_core.errors import BillingError, SalesError
 from sales_core.formatting import counted, markdown_text
@@ -313,6 +322,28 @@ else:
                 f"{money.text(done.balance, currency)} ({done.status})."
             )
             st.rerun()
+
+with st.expander(f"Accounting export of {month_text}: Xero or QuickBooks Online"):
+    st.caption(
+        f"One row per line of the receivables issued in {month_text} that went out (Authorized "
+        f"or Paid, made here or synced) and its credit notes, negative, in each product's "
+        f'import columns. Xero rows use account 200 and tax type "Tax Exempt"; the CLI '
+        f"(`sales-core invoices export`) can change both."
+    )
+    xero_col, quickbooks_col = st.columns(2)
+    for column, fmt, label in (
+        (xero_col, "xero", "Xero"),
+        (quickbooks_col, "quickbooks", "QuickBooks"),
+    ):
+        column.download_button(
+            f"Download for {label} (CSV)",
+            data=partial(accounting.export, settings, month, fmt),
+            file_name=accounting.file_name(month, fmt),
+            mime="text/csv",
+            on_click="ignore",
+            icon=":material/download:",
+            key=f"export_{fmt}",
+        )
 
 filters = st.columns(2)
 statuses = filters[0].multiselect("Status", texts(InvoiceStatus), default=texts(InvoiceStatus))

@@ -67,9 +67,7 @@ if opportunities.empty:
     st.stop()
 
 by_id = opportunities.set_index("id", drop=False)
-
-
-labels = {row["id"]: assessments.choice_label(row) for row in opportunities.to_dict("records")}
+PICKER_LIMIT = 200  # options sent to the browser at most: a large base has tens of thousands
 
 
 # Arriving from the pipeline with ?opportunity=<record id> chooses it (once per new link).
@@ -81,9 +79,35 @@ if requested and requested != st.session_state.get("qualify_requested"):
 if requested and requested not in by_id.index:
     st.warning("The link names an opportunity that is not in the data (deleted, or not synced).")
 
+ids = list(by_id.index)
+if len(ids) > PICKER_LIMIT:
+    wanted = st.text_input(
+        "Find an opportunity",
+        key="qualify_find",
+        placeholder="Part of its name or organisation",
+        max_chars=200,
+    ).strip()
+    found = ids
+    if wanted:
+        needle = wanted.casefold()
+        hay = (by_id["name"].fillna("") + " " + by_id["organization"].fillna("")).str.casefold()
+        found = list(by_id.index[hay.str.contains(needle, regex=False)])
+    ids = found[:PICKER_LIMIT]
+    current = st.session_state.get(CHOSEN)
+    if current in by_id.index and current not in ids:
+        ids.insert(0, current)
+    st.caption(
+        f"{len(found):,} match{'es' if len(found) != 1 else ''}"
+        + (
+            f"; the first {PICKER_LIMIT} are listed: type more to narrow."
+            if len(found) > PICKER_LIMIT
+            else "."
+        )
+    )
+labels = {row["id"]: assessments.choice_label(row) for row in by_id.loc[ids].to_dict("records")}
 chosen: str | None = st.selectbox(
     "Opportunity (open ones first)",
-    list(by_id.index),
+    ids,
     format_func=labels.__getitem__,
     index=None,
     key=CHOSEN,

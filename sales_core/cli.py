@@ -319,6 +319,31 @@ def cmd_invoices_pay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_invoices_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the month's invoices as Xero's or QuickBooks Online's import file."""
+    from pathlib import Path
+
+    from sales_core import accounting
+
+    _require_synced(settings)
+    month = _month(args.month, date.today())
+    options = accounting.Options(
+        account_code=args.account_code,
+        tax_type=args.tax_type,
+        item=args.item,
+        date_format=args.date_format,
+    )
+    data = accounting.export(settings, month, args.format, options)
+    out = Path(args.out)
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise BillingError(f"Could not write {out}: {exc.strerror or exc}.") from None
+    rows = max(data.decode("utf-8-sig").count("\n") - 1, 0)
+    print(f"Wrote {rows} lines of {month}'s invoices to {out} ({args.format}).")
+    return 0
+
+
 def cmd_invoices_conflicts(args: argparse.Namespace, settings: Settings) -> int:
     """List the fields of invoices made here that a person must settle with AirTable."""
     from sales_core import reconcile
@@ -446,6 +471,24 @@ def _add_invoice_commands(commands: Any) -> None:
     pay.add_argument("--json", action="store_true", help="print the outcome as JSON")
     actor_option(pay)
     pay.set_defaults(handler=cmd_invoices_pay)
+
+    export = sub.add_parser(
+        "export",
+        help="the month's invoices as Xero's or QuickBooks Online's import file (CSV)",
+        description="One row per invoice line of the receivables issued in the month "
+        "(Authorized or Paid) and its credit notes (negative), in the product's import columns.",
+    )
+    export.add_argument("--month", required=True, help="YYYY-MM, or current or previous")
+    export.add_argument("--format", required=True, choices=["xero", "quickbooks"])
+    export.add_argument("--out", required=True, help="the CSV file to write")
+    export.add_argument("--account-code", default="200", help="Xero's revenue account code")
+    export.add_argument("--tax-type", default="Tax Exempt", help="Xero's tax rate name")
+    export.add_argument("--item", default="Hosting services", help="QuickBooks' product/service")
+    export.add_argument(
+        "--date-format",
+        help="strftime format of the dates (default: Xero %%d/%%m/%%Y, QuickBooks %%m/%%d/%%Y)",
+    )
+    export.set_defaults(handler=cmd_invoices_export)
 
     conflicts = sub.add_parser(
         "conflicts",

@@ -119,3 +119,44 @@ def test_statements_list_open_invoices_with_balances_and_print(
     text = pdf_text(statements.statement_pdf(demo, community, today), tmp_path)
     assert "STATEMENT OF ACCOUNT" in text and community in text and number in text
     assert f"Balance due ({row['currency']})" in text
+
+
+def test_accounting_exports_one_row_per_line_in_each_products_columns(
+    demo: Settings, tmp_path: Path
+) -> None:
+    import csv
+    import io
+
+    from sales_core import accounting
+    from sales_core.billing import Month
+    from sales_core.cli import main
+
+    numbers = numbers_of(generate(demo, NOVEMBER, actor=BILLER))
+    ledger.authorize_many(demo, numbers[:-1], actor=BILLER)  # the last one stays a Draft
+
+    def rows(fmt: str) -> list[dict[str, str]]:
+        text = accounting.export(demo, NOVEMBER, fmt).decode("utf-8-sig")
+        return list(csv.DictReader(io.StringIO(text)))
+
+    xero = rows("xero")
+    assert list(xero[0]) == list(accounting.XERO_COLUMNS)
+    made = {r["*InvoiceNumber"] for r in xero}
+    assert set(numbers[:-1]) <= made and numbers[-1] not in made  # Drafts did not go out
+    assert all(n.startswith("INV-2026-") for n in made)
+    first = next(r for r in xero if r["*InvoiceNumber"] == numbers[0])
+    issued = preview(demo, Month(2026, 11)).issue_date
+    assert first["*InvoiceDate"] == issued.strftime("%d/%m/%Y")
+    assert first["*Quantity"] == "1" and first["*AccountCode"] == "200"
+    made_here = ledger.generated_invoices(demo).set_index("number")
+    assert Decimal(first["*UnitAmount"]) == Decimal(str(made_here.loc[numbers[0], "amount"]))
+
+    quickbooks = rows("quickbooks")
+    assert list(quickbooks[0]) == list(accounting.QUICKBOOKS_COLUMNS)
+    assert len(quickbooks) == len(xero)
+    assert {r["Invoice no"] for r in quickbooks} == made
+
+    out = tmp_path / "nov.csv"
+    argv = ["invoices", "export", "--month", "2026-11", "--format", "xero", "--out", str(out)]
+    assert main(argv) == 0
+    assert out.read_bytes() == accounting.export(demo, NOVEMBER, "xero")
+    assert main([*argv[:-1], str(tmp_path / "no" / "such" / "dir.csv")]) == 1

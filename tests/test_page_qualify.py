@@ -258,3 +258,31 @@ def test_a_draft_survives_choosing_another_opportunity_and_coming_back() -> None
     choose(at, a)
     assert at.radio(key=f"{form_prefix(at)}/money").value == "No"
     assert at.text_area(key=f"{form_prefix(at)}/money_notes").value == "half-typed draft"
+
+
+def test_a_large_base_ships_a_searched_few_options_not_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sales_core import demogen
+
+    source = tmp_path / "big"
+    demogen.write(demogen.generate(scale=1, sizes=demogen.Sizes(opportunities=700)), source)
+    monkeypatch.setenv("SALES_DEMO_DIR", str(source))
+    monkeypatch.setenv("SALES_DB", str(tmp_path / "big.duckdb"))
+    run_sync(load_settings(), "demo")
+    at = open_page()
+    [box] = [b for b in at.selectbox if b.key == "qualify_opportunity"]
+    assert len(box.options) == 200
+    assert any("matches; the first 200 are listed" in c.value for c in at.caption), [
+        c.value for c in at.caption
+    ]
+    with store.connect(load_settings().db_path) as con:
+        [(wanted, name)] = con.execute(
+            "SELECT id, name FROM opportunities ORDER BY id DESC LIMIT 1"
+        ).fetchall()
+    at.text_input(key="qualify_find").input(name).run()
+    [box] = [b for b in at.selectbox if b.key == "qualify_opportunity"]
+    assert 1 <= len(box.options) < 200
+    box.set_value(wanted).run()
+    assert not at.exception
+    assert at.query_params["opportunity"] == [wanted] or at.query_params["opportunity"] == wanted
