@@ -3,11 +3,13 @@
 from datetime import date
 from functools import partial
 
+import pandas as pd
 import streamlit as st
 
 from sales_core import (
     accounting,
     burndown,
+    delivery,
     invoice_views,
     invoicing,
     ledger,
@@ -321,6 +323,64 @@ else:
                 f"{money.text(done.amount_paid, currency)}, balance "
                 f"{money.text(done.balance, currency)} ({done.status})."
             )
+            st.rerun()
+
+# Sending and reminders: exactly what would go out, then one click ------------------------
+st.markdown("**Send invoices and reminders**")
+mail = settings.delivery
+to_send, not_sendable = delivery.plan_sends(settings)
+reminders, no_reminder = delivery.plan_reminders(settings, today)
+if not mail.configured:
+    st.caption(
+        "Nothing is sent: SMTP is not configured (set `SMTP_HOST` and `INVOICE_FROM_EMAIL`, "
+        "see the README). Below is what would go out."
+    )
+for title, planned, left_out, kind in (
+    ("invoice emails", to_send, not_sendable, "send"),
+    ("reminders", reminders, no_reminder, "remind"),
+):
+    if not planned and not left_out:
+        st.caption(f"No {title} to send.")
+        continue
+    st.caption(f"{title.capitalize()} that would go out now: {len(planned)}")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Invoices": ", ".join(m.numbers),
+                    "To": m.recipient,
+                    "Subject": m.subject,
+                    "Attachment": m.attachment,
+                }
+                for m in planned
+            ],
+            columns=["Invoices", "To", "Subject", "Attachment"],
+        ),
+        hide_index=True,
+        width="stretch",
+        placeholder="—",
+    )
+    if left_out:
+        st.caption(
+            "Left out: "
+            + "; ".join(f"{number} ({why})" for number, why in left_out[:10])
+            + (" …" if len(left_out) > 10 else "")
+        )
+    clicked_send = (
+        can_bill
+        and mail.configured
+        and bool(planned)
+        and st.button(f"Send {counted(len(planned), title.rstrip('s'))}", key=f"{kind}_mail")
+    )
+    if clicked_send:
+        with st.spinner(f"Sending {len(planned)} {title}…"):
+            mailed = delivery.send(settings, planned, actor=user, today=today)
+        failed = "; ".join(f"{', '.join(m.numbers)}: {why}" for m, why in mailed.failed)
+        busy = f" Taken by another run: {len(mailed.busy)}." if mailed.busy else ""
+        st.session_state["flash"] = f"Sent {counted(len(mailed.sent), title.rstrip('s'))}.{busy}"
+        if failed:
+            st.error(markdown_text(f"Not sent, to try again: {failed}"))
+        else:
             st.rerun()
 
 with st.expander(f"Accounting export of {month_text}: Xero or QuickBooks Online"):

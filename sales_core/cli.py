@@ -344,6 +344,71 @@ def cmd_invoices_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _deliver(args: argparse.Namespace, settings: Settings, reminders: bool) -> int:
+    from sales_core import delivery
+    from sales_core.writeback import push_pending
+
+    _require_synced(settings)
+    if reminders:
+        messages, skipped = delivery.plan_reminders(settings, date.today())
+    else:
+        month = str(_month(args.month, date.today())) if args.month else None
+        messages, skipped = delivery.plan_sends(settings, month)
+    if args.dry_run or not settings.delivery.configured:
+        outcome = delivery.Outcome(skipped=skipped)
+        plan = outcome.to_json() | {
+            "would_send": [
+                {
+                    "numbers": list(m.numbers),
+                    "step": m.step,
+                    "to": m.recipient,
+                    "subject": m.subject,
+                    "attachment": m.attachment,
+                }
+                for m in messages
+            ],
+            "smtp_configured": settings.delivery.configured,
+        }
+        if args.json:
+            print(json.dumps(plan, ensure_ascii=False))
+        else:
+            for m in messages:
+                print(f"would send to {m.recipient}: {m.subject} [{m.attachment}]")
+            for number, why in skipped:
+                print(f"left out {number}: {why}")
+            if not settings.delivery.configured:
+                print("Nothing sent: SMTP is not configured (SMTP_HOST, INVOICE_FROM_EMAIL).")
+        return 0
+    actor = _actor(args, settings)
+    outcome = delivery.send(settings, messages, actor=actor, today=date.today())
+    outcome.skipped.extend(skipped)
+    pushed = push_pending(settings, actor=actor) if settings.airtable_configured else None
+    if args.json:
+        print(json.dumps(outcome.to_json(), ensure_ascii=False))
+    else:
+        print(
+            f"Sent {len(outcome.sent)}; {len(outcome.failed)} failed; "
+            f"{len(outcome.skipped)} left out; {len(outcome.busy)} taken by another run."
+        )
+        for number, why in outcome.skipped:
+            print(f"left out {number}: {why}")
+    for message, why in outcome.failed:
+        print(f"sales-core: {', '.join(message.numbers)} not sent: {why}", file=sys.stderr)
+    if pushed is not None and pushed.error:
+        print(f"sales-core: Sent At not yet in AirTable: {pushed.error}", file=sys.stderr)
+    return 1 if outcome.failed or (pushed is not None and pushed.error) else 0
+
+
+def cmd_invoices_send(args: argparse.Namespace, settings: Settings) -> int:
+    """Email each Authorized invoice not sent yet (or the month's, to the sponsor)."""
+    return _deliver(args, settings, reminders=False)
+
+
+def cmd_invoices_remind(args: argparse.Namespace, settings: Settings) -> int:
+    """Email one reminder per overdue invoice and reminder step."""
+    return _deliver(args, settings, reminders=True)
+
+
 def cmd_invoices_conflicts(args: argparse.Namespace, settings: Settings) -> int:
     """List the fields of invoices made here that a person must settle with AirTable."""
     from sales_core import reconcile
@@ -489,6 +554,29 @@ def _add_invoice_commands(commands: Any) -> None:
         help="strftime format of the dates (default: Xero %%d/%%m/%%Y, QuickBooks %%m/%%d/%%Y)",
     )
     export.set_defaults(handler=cmd_invoices_export)
+
+    send = sub.add_parser(
+        "send",
+        help="email each Authorized invoice not sent yet, with its PDF (SMTP settings)",
+        description="Send every Authorized invoice made here and not sent yet, each once, "
+        "also when two runs overlap; Sent At goes to AirTable. Exits 1 when one fails.",
+    )
+    send.add_argument("--month", help="only the invoices of this run month")
+    send.add_argument("--dry-run", action="store_true", help="show what would go, send nothing")
+    send.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    actor_option(send)
+    send.set_defaults(handler=cmd_invoices_send)
+
+    remind = sub.add_parser(
+        "remind",
+        help="email a reminder for each overdue invoice, once per reminder step",
+        description="For each Authorized receivable with a balance past due by a step of "
+        "REMINDER_DAYS, send one reminder with its community's statement. Exits 1 on a failure.",
+    )
+    remind.add_argument("--dry-run", action="store_true", help="show what would go, send nothing")
+    remind.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    actor_option(remind)
+    remind.set_defaults(handler=cmd_invoices_remind)
 
     conflicts = sub.add_parser(
         "conflicts",

@@ -1,7 +1,7 @@
 """Settings: the environment first, then `.streamlit/secrets.toml`, then defaults.
 
-The secrets file's `[airtable]`, `[invoicing]` and `[access]` sections are read; `[auth]` (the
-OIDC client of Streamlit's own sign-in) belongs to Streamlit and is never read here.
+The secrets file's `[airtable]`, `[invoicing]`, `[delivery]` and `[access]` sections are read;
+`[auth]` (the OIDC client of Streamlit's own sign-in) belongs to Streamlit and is never read here.
 
 Also the mapping from the product's names to the AirTable base's table and field names, which a
 TOML file (`SALES_MAPPING`) can override without a code change.
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sales_core.access import ACCESS_SETTING_NAMES, AccessSettings, parse_access
+from sales_core.delivery_settings import DELIVERY_SETTING_NAMES, DeliverySettings, parse_delivery
 from sales_core.errors import ConfigError
 from sales_core.models import DEFAULT_TABLE_NAMES, SYNCED
 from sales_core.schema import airtable_names
@@ -151,6 +152,7 @@ class Settings:
     seller_address: str = DEFAULT_SELLER_ADDRESS
     payment_instructions: str = DEFAULT_PAYMENT_INSTRUCTIONS
     access: AccessSettings = field(default_factory=AccessSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
     @property
     def endpoint_shown(self) -> str:
@@ -206,6 +208,7 @@ SETTING_NAMES = (
     "INVOICE_SELLER_NAME",
     "INVOICE_SELLER_ADDRESS",
     "INVOICE_PAYMENT_INSTRUCTIONS",
+    *DELIVERY_SETTING_NAMES,
     *ACCESS_SETTING_NAMES,
 )
 
@@ -227,7 +230,7 @@ def _read_secrets(path: Path) -> dict[str, Any]:
         where = f" ({found.group(0)})" if found else ""
         raise ConfigError(f"{path} is not valid TOML{where}; fix the file's syntax.") from None
     merged: dict[str, Any] = {}
-    for name in ("airtable", "invoicing", "access"):
+    for name in ("airtable", "invoicing", "access", "delivery"):
         section = data.get(name, {})
         if not isinstance(section, dict):
             raise ConfigError(f"[{name}] in {path} must be a section.")
@@ -321,6 +324,7 @@ def load_settings(
         payment_instructions=_raw_text(env, secrets, "INVOICE_PAYMENT_INSTRUCTIONS")
         or DEFAULT_PAYMENT_INSTRUCTIONS,
         access=access,
+        delivery=parse_delivery(get),
     )
     overrides: dict[str, Any] = {}
     numeric: list[tuple[str, str, float]] = [

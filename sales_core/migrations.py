@@ -449,6 +449,26 @@ _M12 = (
     """,
 )
 
+# Delivery: when each invoice made here was emailed (AirTable's Sent At, as ISO text there),
+# and every email claimed or sent, one per invoice and step, so no two runs send one twice.
+_M13 = (
+    "ALTER TABLE invoices ADD COLUMN sent_at VARCHAR",
+    "ALTER TABLE generated_invoices ADD COLUMN sent_at TIMESTAMP",
+    """
+    CREATE TABLE deliveries (
+        invoice_key VARCHAR NOT NULL,
+        step VARCHAR NOT NULL,
+        number VARCHAR NOT NULL,
+        recipient VARCHAR NOT NULL,
+        subject VARCHAR NOT NULL,
+        state VARCHAR NOT NULL,
+        claimed_at TIMESTAMP NOT NULL,
+        sent_at TIMESTAMP,
+        PRIMARY KEY (invoice_key, step)
+    )
+    """,
+)
+
 # Append only: a released migration is never edited; add a new one instead.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "current tables, sync runs, quarantine, opportunity history", _M1),
@@ -463,6 +483,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "the PO Number of a contract", _M10),
     Migration(11, "the state agreed with AirTable, its Void Reason, and conflicts", _M11),
     Migration(12, "payments, Amount Paid and the balance of every receivable", _M12),
+    Migration(13, "Sent At and the emails sent, once per invoice and step", _M13),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -156,6 +156,7 @@ class Invoice(_Record):
     amount_paid: Annotated[
         Decimal | None, Col("Amount Paid", MONEY, drop_on_error=True, minor_unit=True)
     ] = None
+    sent_at: Annotated[str | None, Col("Sent At", TEXT, drop_on_error=True)] = None
     type: Annotated[str, Col("Type", select(InvoiceType), drop_on_error=True)] = (
         InvoiceType.RECEIVABLE
     )

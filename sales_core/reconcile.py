@@ -19,6 +19,7 @@ AirTable fields as its last push or sync left them). Against that state:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from sales_core.airtable import AirtableSource
 
 # The fields this app changes after an invoice is created: its state.
-STATE = ("status", "paid_date", "void_reason", "amount_paid")
+STATE = ("status", "paid_date", "void_reason", "amount_paid", "sent_at")
 # Fields people may change in AirTable that this app never changes: taken by each sync.
 TAKEN = ("due_date",)
 # The document: written by the run, sent once; a change in AirTable is listed, never taken.
@@ -59,6 +60,7 @@ LABELS = {
     "paid_date": "Paid Date",
     "void_reason": "Void Reason",
     "amount_paid": "Amount Paid",
+    "sent_at": "Sent At",
     "due_date": "Due Date",
     "number": "Invoice Number",
     "contract_ids": "Contract",
@@ -72,6 +74,16 @@ LABELS = {
 
 Plain = str | list[str] | None
 State = dict[str, Plain]
+
+
+def _sent_at(value: Any) -> str | None:
+    """When an invoice was emailed, as AirTable's date-time field takes it (UTC)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return f"{pd.Timestamp(value):%Y-%m-%dT%H:%M:%S}.000Z"
+
+
+_DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 
 
 def plain(value: Any) -> Plain:
@@ -91,7 +103,10 @@ def plain(value: Any) -> Plain:
         return format(cents, "f")
     if isinstance(value, (list, tuple)):
         return [str(v) for v in value]
-    return str(value).strip() or None
+    text = str(value).strip()
+    if _DATE_TIME.match(text):  # a date and time, to the second, whatever the zone's spelling
+        return text[:19]
+    return text or None
 
 
 def local_fields(row: dict[str, Any]) -> dict[str, Any]:
@@ -101,6 +116,7 @@ def local_fields(row: dict[str, Any]) -> dict[str, Any]:
         "paid_date": row["paid_date"],
         "void_reason": row.get("void_reason"),
         "amount_paid": row.get("amount_paid") or None,  # nothing paid: the field stays empty
+        "sent_at": _sent_at(row.get("sent_at")),
         "due_date": row["due_date"],
         "number": row["number"],
         "contract_ids": [row["contract_id"]],
@@ -264,7 +280,7 @@ SELECT g.*, i.id AS there_id, i.number AS there_number, i.contract_ids AS there_
        i.issue_date AS there_issue_date, i.due_date AS there_due_date,
        i.amount AS there_amount, i.currency AS there_currency, i.status AS there_status,
        i.paid_date AS there_paid_date, i.void_reason AS there_void_reason, i.type AS there_type,
-       i.amount_paid AS there_amount_paid,
+       i.amount_paid AS there_amount_paid, i.sent_at AS there_sent_at,
        count(i.id) OVER (PARTITION BY g.invoice_key) AS records
 FROM generated_invoices AS g
 LEFT JOIN invoices AS i ON i.invoice_key = g.invoice_key
@@ -420,6 +436,8 @@ def stored(field: str, value: Plain) -> Any:
         return date.fromisoformat(str(value))
     if field in ("amount", "amount_paid"):
         return Decimal(str(value))
+    if field == "sent_at":
+        return datetime.fromisoformat(str(value)[:19])
     return value
 
 

@@ -157,3 +157,12 @@ def serve_demo(
         if edit is not None:
             edit(table_key, records)
         server.set_records(table, records)
+
+
+def free_port_number() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
