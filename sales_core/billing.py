@@ -218,6 +218,9 @@ def _skip(contract: Contract, reason: str) -> Skipped:
     return Skipped(contract_id=contract.id, contract_name=contract.name, reason=reason)
 
 
+_FREQUENCIES = frozenset(BillingFrequency)
+
+
 def _blocking_invoice(
     contract_id: str, start: date, end: date, known: Sequence[KnownInvoice]
 ) -> str | None:
@@ -238,6 +241,57 @@ def _blocking_invoice(
                 f"the run never bills a remainder by itself"
             )
     return None
+
+
+def _billable_at_all(contract: Contract) -> bool:
+    """True when the month-independent checks of `plan_run` let the contract be billed."""
+    low, high = TERMS_RANGE
+    return (
+        contract.status in BILLED_CONTRACT_STATUSES
+        and contract.start_date is not None
+        and not (contract.end_date is not None and contract.end_date < contract.start_date)
+        and contract.billing_frequency in _FREQUENCIES
+        and contract.currency in money.MINOR_UNITS
+        and low <= contract.payment_terms <= high
+        and contract.monthly_fee is not None
+        and contract.monthly_fee > 0
+        and not (
+            contract.billing_frequency == BillingFrequency.UPFRONT and contract.end_date is None
+        )
+    )
+
+
+def months_with_drafts(
+    contracts: Iterable[Contract], known: Iterable[KnownInvoice], months: Sequence[Month]
+) -> list[Month]:
+    """The months among `months` whose run would make at least one draft: exactly those for
+    which `plan_run(...).drafts` is not empty, without building any draft (one pass over the
+    known invoices, then each contract's periods)."""
+    covered: dict[str, list[tuple[date, date]]] = {}
+    for invoice in known:
+        if invoice.status == InvoiceStatus.VOID:
+            continue
+        if invoice.period_start is None or invoice.period_end is None:
+            continue
+        covered.setdefault(invoice.contract_id, []).append(
+            (invoice.period_start, invoice.period_end)
+        )
+    wanted = set(months)
+    found: set[Month] = set()
+    for contract in contracts:
+        if not _billable_at_all(contract):
+            continue
+        periods = covered.get(contract.id, [])
+        for month in wanted - found:
+            period = service_period(contract, month)
+            if period is None:
+                continue
+            start, end = period
+            if not any(s <= end and start <= e for s, e in periods):
+                found.add(month)
+        if found == wanted:
+            break
+    return sorted(found)
 
 
 def plan_run(
@@ -271,7 +325,7 @@ def plan_run(
                 )
             )
             continue
-        if contract.billing_frequency not in tuple(BillingFrequency):
+        if contract.billing_frequency not in _FREQUENCIES:
             skipped.append(
                 _skip(contract, f"unknown Billing Frequency '{contract.billing_frequency}'")
             )

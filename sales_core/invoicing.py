@@ -25,6 +25,7 @@ from sales_core.billing import (
     Plan,
     format_number,
     highest_number,
+    months_with_drafts,
     plan_run,
 )
 from sales_core.config import Settings
@@ -179,13 +180,11 @@ def unbilled_months(settings: Settings, month: Month) -> list[str]:
         if start >= month:
             return []
         contracts, known = _contracts(con, start), _known(con, start)
-    found: list[str] = []
-    earlier = start
-    while earlier < month:
-        if plan_run(contracts, known, earlier).drafts:
-            found.append(str(earlier))
-        earlier = earlier.next()
-    return found
+    earlier: list[Month] = []
+    while start < month:
+        earlier.append(start)
+        start = start.next()
+    return [str(m) for m in months_with_drafts(contracts, known, earlier)]
 
 
 def _numbered(plan: Plan, numbers: Iterable[str | None], taken_keys: set[str]) -> list[Invoice]:

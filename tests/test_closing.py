@@ -160,3 +160,18 @@ def test_accounting_exports_one_row_per_line_in_each_products_columns(
     assert main(argv) == 0
     assert out.read_bytes() == accounting.export(demo, NOVEMBER, "xero")
     assert main([*argv[:-1], str(tmp_path / "no" / "such" / "dir.csv")]) == 1
+
+
+def test_the_fast_unbilled_months_agree_with_planning_every_month(demo: Settings) -> None:
+    from sales_core import invoicing, store
+    from sales_core.billing import Month, months_with_drafts, plan_run
+
+    with store.connect(demo.db_path) as con:
+        start = Month(2024, 1)
+        contracts, known = invoicing._contracts(con, start), invoicing._known(con, start)
+    months = [start]
+    while months[-1] < Month(2027, 6):
+        months.append(months[-1].next())
+    slow = [m for m in months if plan_run(contracts, known, m).drafts]
+    assert months_with_drafts(contracts, known, months) == slow
+    assert slow  # the demo leaves months unbilled, and has months ahead to bill
