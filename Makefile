@@ -60,6 +60,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/invoices.py
 	$(BIN)/python benchmarks/pages.py
 	$(BIN)/python benchmarks/browser.py
+	$(BIN)/python benchmarks/delivery.py
 
 demo-data: $(VENV)/.installed-dev
 	$(BIN)/python -m sales_core.demo --out data/demo
