@@ -87,6 +87,33 @@ class _InvoicePDF(FPDF):
         self.cell(0, 5, self._footer_text, align="C")
 
 
+def _document(
+    footer: str, title: str, seller: Seller, dated: date, texts: tuple[str, ...]
+) -> tuple[_InvoicePDF, str]:
+    """A new A4 document on its first page, and the font its data prints in.
+
+    Dated `dated` (nothing depends on the clock, so the same content gives the same bytes).
+    Text that fits Windows-1252 prints in the core font Helvetica and embeds nothing; other
+    text embeds DejaVu Sans, with the full font as a fallback when the cut-down one lacks a
+    character.
+    """
+    pdf = _InvoicePDF(footer)
+    pdf.set_creation_date(datetime(dated.year, dated.month, dated.day, tzinfo=UTC))
+    pdf.set_title(title)
+    pdf.set_author(seller.name)
+    pdf.set_producer("sales-core")
+    data_font = "helvetica"
+    if not _fits_core_font(texts):
+        data_font = DATA_FONT
+        pdf.add_font(DATA_FONT, "", str(REGULAR))
+        if _needs_full_font(texts):
+            pdf.add_font(WIDE_FONT, "", str(FALLBACK))
+            pdf.set_fallback_fonts([WIDE_FONT], exact_match=False)
+    pdf.set_auto_page_break(auto=True, margin=20)
+    pdf.add_page()
+    return pdf, data_font
+
+
 def _number_of(doc: Invoice) -> str:
     if doc.number is None:
         raise BillingError(f"Invoice {doc.invoice_key} has no number yet: it cannot be printed.")
@@ -100,23 +127,9 @@ def render_invoice(doc: Invoice, seller: Seller) -> bytes:
     Helvetica and embed nothing, which is several times faster. Others embed DejaVu Sans.
     """
     number = _number_of(doc)
-    pdf = _InvoicePDF(f"{number} - page 1")
-    pdf.set_creation_date(
-        datetime(doc.issue_date.year, doc.issue_date.month, doc.issue_date.day, tzinfo=UTC)
+    pdf, data_font = _document(
+        f"{number} - page 1", f"Invoice {number}", seller, doc.issue_date, _texts(doc, seller)
     )
-    pdf.set_title(f"Invoice {number}")
-    pdf.set_author(seller.name)
-    pdf.set_producer("sales-core")
-    texts = _texts(doc, seller)
-    data_font = "helvetica"
-    if not _fits_core_font(texts):
-        data_font = DATA_FONT
-        pdf.add_font(DATA_FONT, "", str(REGULAR))
-        if _needs_full_font(texts):
-            pdf.add_font(WIDE_FONT, "", str(FALLBACK))
-            pdf.set_fallback_fonts([WIDE_FONT], exact_match=False)
-    pdf.set_auto_page_break(auto=True, margin=20)
-    pdf.add_page()
     width = pdf.epw
     left = pdf.l_margin
 
@@ -250,20 +263,13 @@ def render_statement(community: str, lines: list[StatementLine], seller: Seller,
     """A community's statement of account on day `on`: every open invoice with its balance and
     days past due, and the balance due per currency. The same statement gives the same bytes."""
     texts = (community, seller.name, seller.address, seller.payment_instructions)
-    pdf = _InvoicePDF(f"Statement for {community} - {on.isoformat()}")
-    pdf.set_creation_date(datetime(on.year, on.month, on.day, tzinfo=UTC))
-    pdf.set_title(f"Statement of account, {community}")
-    pdf.set_author(seller.name)
-    pdf.set_producer("sales-core")
-    data_font = "helvetica"
-    if not _fits_core_font(texts):
-        data_font = DATA_FONT
-        pdf.add_font(DATA_FONT, "", str(REGULAR))
-        if _needs_full_font(texts):
-            pdf.add_font(WIDE_FONT, "", str(FALLBACK))
-            pdf.set_fallback_fonts([WIDE_FONT], exact_match=False)
-    pdf.set_auto_page_break(auto=True, margin=20)
-    pdf.add_page()
+    pdf, data_font = _document(
+        f"Statement for {community} - {on.isoformat()}",
+        f"Statement of account, {community}",
+        seller,
+        on,
+        texts,
+    )
     width = pdf.epw
     pdf.set_font(data_font, "", 14)
     pdf.cell(0, 7, seller.name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)

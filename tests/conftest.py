@@ -166,3 +166,19 @@ def free_port_number() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def use_in_environment(
+    monkeypatch: pytest.MonkeyPatch, server: FakeAirtable, settings: Settings, **extra: str
+) -> None:
+    """Point the environment (the CLI's and the pages' settings) at this loopback base and
+    these settings' database and PDF folder."""
+    for name, value in {
+        "AIRTABLE_API_KEY": server.token,
+        "AIRTABLE_BASE_ID": server.base_id,
+        "AIRTABLE_ENDPOINT_URL": server.endpoint_url,
+        "SALES_DB": str(settings.db_path),
+        "INVOICE_DIR": str(settings.invoice_dir),
+        **extra,
+    }.items():
+        monkeypatch.setenv(name, value)

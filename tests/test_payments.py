@@ -18,7 +18,7 @@ from sales_core.invoicing import generate
 from sales_core.ledger import Change, change_status
 from sales_core.payments import Payment
 from sales_core.sync import run_sync
-from tests.conftest import NOVEMBER
+from tests.conftest import NOVEMBER, use_in_environment
 from tests.fake_airtable import FakeAirtable
 from tests.test_reconcile import edit_in_airtable, here, in_airtable
 
@@ -190,15 +190,7 @@ def test_the_cli_records_a_payment(
 
     server, settings = airtable
     made = authorized_made_here(settings)
-    for name, value in {
-        "AIRTABLE_API_KEY": server.token,
-        "AIRTABLE_BASE_ID": server.base_id,
-        "AIRTABLE_ENDPOINT_URL": server.endpoint_url,
-        "SALES_DB": str(settings.db_path),
-        "INVOICE_DIR": str(settings.invoice_dir),
-        "SALES_OPERATOR": "a@example.org",
-    }.items():
-        monkeypatch.setenv(name, value)
+    use_in_environment(monkeypatch, server, settings, SALES_OPERATOR="a@example.org")
     capsys.readouterr()
     number = str(made.number)
     argv = ["invoices", "pay", number, "--amount", "500", "--date", "2026-11-20"]

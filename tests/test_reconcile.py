@@ -15,7 +15,7 @@ from sales_core.errors import BillingError
 from sales_core.invoicing import generate
 from sales_core.ledger import Change, change_status
 from sales_core.sync import run_sync
-from tests.conftest import NOVEMBER
+from tests.conftest import NOVEMBER, use_in_environment
 from tests.fake_airtable import FakeAirtable
 
 BILLER = Actor("a", "biller")
@@ -207,14 +207,7 @@ def test_the_pages_list_a_conflict_and_a_biller_settles_it(
     made = generate(settings, NOVEMBER, actor=BILLER).created[0]
     edit_in_airtable(server, made.invoice_key, Amount=1.23)
     run_sync(settings)
-    for name, value in {
-        "AIRTABLE_API_KEY": server.token,
-        "AIRTABLE_BASE_ID": server.base_id,
-        "AIRTABLE_ENDPOINT_URL": server.endpoint_url,
-        "SALES_DB": str(settings.db_path),
-        "INVOICE_DIR": str(settings.invoice_dir),
-    }.items():
-        monkeypatch.setenv(name, value)
+    use_in_environment(monkeypatch, server, settings)
     st.cache_data.clear()
     app = str(Path(__file__).resolve().parent.parent / "app.py")
     at = AppTest.from_file(app, default_timeout=90)
@@ -251,15 +244,7 @@ def test_cli_lists_and_settles_conflicts_and_push_exits_1_while_one_holds(
     edit_in_airtable(server, made.invoice_key, Currency="EUR")
     run_sync(settings)
     change_status(settings, Change(str(made.number), "Authorized"), actor=BILLER, today=TODAY)
-    for name, value in {
-        "AIRTABLE_API_KEY": server.token,
-        "AIRTABLE_BASE_ID": server.base_id,
-        "AIRTABLE_ENDPOINT_URL": server.endpoint_url,
-        "SALES_DB": str(settings.db_path),
-        "INVOICE_DIR": str(settings.invoice_dir),
-        "SALES_OPERATOR": "a@example.org",
-    }.items():
-        monkeypatch.setenv(name, value)
+    use_in_environment(monkeypatch, server, settings, SALES_OPERATOR="a@example.org")
     capsys.readouterr()
     assert main(["invoices", "conflicts", "--json"]) == 0
     [listed] = json.loads(capsys.readouterr().out)
