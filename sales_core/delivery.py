@@ -21,10 +21,8 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from email.message import EmailMessage
-
-import pandas as pd
 
 from sales_core import ledger, money, outbox, store
 from sales_core.access import Actor, require
@@ -402,18 +400,3 @@ def send(
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 server.quit()
     return outcome
-
-
-def deliveries(settings: Settings, limit: int = 200) -> pd.DataFrame:
-    """The latest emails sent or being sent, newest first."""
-    with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-        return con.execute(
-            "SELECT number, step, recipient, subject, state, claimed_at, sent_at "
-            "FROM deliveries ORDER BY claimed_at DESC, number DESC LIMIT ?",
-            [limit],
-        ).df()
-
-
-def sent_at_text(value: datetime | None) -> str | None:
-    """A Sent At as AirTable takes it (UTC, ISO 8601)."""
-    return None if value is None else f"{value:%Y-%m-%dT%H:%M:%S}.000Z"
