@@ -30,16 +30,10 @@ from sales_core import demogen  # noqa: E402
 from sales_core.config import Settings  # noqa: E402
 from sales_core.health import sync_status  # noqa: E402
 from sales_core.sync import run_sync  # noqa: E402
+from ui import chrome  # noqa: E402
 
 APP = str(ROOT / "app.py")
-PAGES = [
-    "app.py",
-    "pages/pipeline.py",
-    "pages/revenue.py",
-    "pages/qualify.py",
-    "pages/invoices.py",
-    "pages/data_health.py",
-]
+PAGES = [script for script, _ in chrome.PAGES]
 LARGE = demogen.Sizes(opportunities=20_000, contracts=3_000, invoices=100_000)
 TODAY = "2026-11-25"
 

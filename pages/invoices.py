@@ -224,7 +224,7 @@ if pending:
 # The sections between the push and the table (ui/invoice_panels.py).
 invoice_panels.conflicts_panel(settings, user, can_bill)
 invoice_panels.payment_panel(settings, user, can_bill, today)
-invoice_panels.delivery_panel(settings, user, can_bill, today)
+invoice_panels.delivery_panel(settings, status, user, can_bill, today)
 invoice_panels.export_panel(settings, month, month_text)
 
 filters = st.columns(2)

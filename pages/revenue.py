@@ -1,5 +1,7 @@
 """Revenue: MRR by month, invoiced against paid, receivables aging, communities, renewals."""
 
+from functools import partial
+
 import streamlit as st
 
 from sales_core import money
@@ -130,13 +132,11 @@ else:
             },
         },
     )
-    st.download_button(
+    chrome.download(
+        st,
         "Download the aging by community (CSV)",
-        data=safe_csv(by_community),
-        file_name=f"aging-by-community-{today:%Y-%m-%d}.csv",
-        mime="text/csv",
-        on_click="ignore",
-        icon=":material/download:",
+        safe_csv(by_community),
+        f"aging-by-community-{today:%Y-%m-%d}.csv",
         key="aging_csv",
     )
     names = list(dict.fromkeys(by_community["community"]))
@@ -162,26 +162,20 @@ else:
     )
     slug = "".join(c if c.isalnum() else "-" for c in community).strip("-")[:60] or "community"
     csv_col, pdf_col = st.columns(2)
-    csv_col.download_button(
+    chrome.download(
+        csv_col,
         "Download the statement (CSV)",
-        data=safe_csv(items),
-        file_name=f"statement-{slug}-{today:%Y-%m-%d}.csv",
-        mime="text/csv",
-        on_click="ignore",
-        icon=":material/download:",
+        safe_csv(items),
+        f"statement-{slug}-{today:%Y-%m-%d}.csv",
         key="statement_csv",
     )
 
-    def statement() -> bytes:
-        return statements.statement_pdf(settings, community, today)
-
-    pdf_col.download_button(
+    chrome.download(
+        pdf_col,
         "Download the statement (PDF)",
-        data=statement,
-        file_name=f"statement-{slug}-{today:%Y-%m-%d}.pdf",
+        partial(statements.statement_pdf, settings, community, today),
+        f"statement-{slug}-{today:%Y-%m-%d}.pdf",
         mime="application/pdf",
-        on_click="ignore",
-        icon=":material/download:",
         key="statement_pdf",
     )
 

@@ -21,16 +21,10 @@ from sales_core.billing import Month
 from sales_core.config import load_settings
 from sales_core.sync import run_sync
 from tests.conftest import shown
+from ui import chrome
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = [
-    "app.py",
-    "pages/pipeline.py",
-    "pages/revenue.py",
-    "pages/qualify.py",
-    "pages/invoices.py",
-    "pages/data_health.py",
-]
+PAGES = [script for script, _ in chrome.PAGES]
 BILLER = "bill@example.org"
 VIEWER = "Vera@Example.org"  # on the list by its domain, in any case
 STRANGER = "mallory@evil-example.org"

@@ -13,16 +13,10 @@ from sales_core.config import load_settings
 from sales_core.health import sync_status
 from sales_core.sync import run_sync
 from tests.conftest import shown
+from ui import chrome
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = [
-    "app.py",
-    "pages/pipeline.py",
-    "pages/revenue.py",
-    "pages/qualify.py",
-    "pages/invoices.py",
-    "pages/data_health.py",
-]
+PAGES = [script for script, _ in chrome.PAGES]
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ never cached, so signing out and in as someone else shows that person's rights a
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -331,3 +331,24 @@ def tiles(columns: Sequence[Any], shown: Sequence[Tile]) -> None:
             delta_color="normal" if tile.delta_on else "off",
             help=tile.help,
         )
+
+
+def download(
+    target: Any,
+    label: str,
+    data: bytes | Callable[[], bytes],
+    file_name: str,
+    mime: str = "text/csv",
+    key: str | None = None,
+) -> None:
+    """A download button in `target` (st or a column) that does not rerun the page; `data` may
+    be a function, called only when the button is pressed."""
+    target.download_button(
+        label,
+        data=data,
+        file_name=file_name,
+        mime=mime,
+        on_click="ignore",
+        icon=":material/download:",
+        key=key,
+    )

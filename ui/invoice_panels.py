@@ -16,6 +16,8 @@ from sales_core.billing import Month
 from sales_core.config import Settings
 from sales_core.errors import SalesError
 from sales_core.formatting import counted, markdown_text
+from sales_core.health import SyncStatus
+from ui.queries import cached
 
 
 def conflicts_panel(settings: Settings, user: Actor, can_bill: bool) -> None:
@@ -77,13 +79,15 @@ def payment_panel(settings: Settings, user: Actor, can_bill: bool, today: date) 
     else:
         owed = receivable.set_index("number")
         choice = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
+        labels = {
+            r["number"]: f"{r['number']} · {r['community'] or 'no contract'} · "
+            f"{money.text(r['balance'], r['currency'])} due"
+            for r in receivable.to_dict("records")
+        }
         paying = choice[0].selectbox(
             "Invoice",
             list(owed.index),
-            format_func=lambda n: (
-                f"{n} · {owed.loc[n, 'community'] or 'no contract'} · "
-                f"{money.text(owed.loc[n, 'balance'], owed.loc[n, 'currency'])} due"
-            ),
+            format_func=labels.__getitem__,
             key="pay_number",
         )
         currency = str(owed.loc[paying, "currency"])
@@ -116,12 +120,15 @@ def payment_panel(settings: Settings, user: Actor, can_bill: bool, today: date) 
                 st.rerun()
 
 
-def delivery_panel(settings: Settings, user: Actor, can_bill: bool, today: date) -> None:
+def delivery_panel(
+    settings: Settings, status: SyncStatus, user: Actor, can_bill: bool, today: date
+) -> None:
     """What would be emailed now (invoices, reminders), and the Send buttons (delivery.py)."""
     st.markdown("**Send invoices and reminders**")
     mail = settings.delivery
-    to_send, not_sendable = delivery.plan_sends(settings)
-    reminders, no_reminder = delivery.plan_reminders(settings, today)
+    # Read once per data version: a send, a payment or a sync changes the version.
+    to_send, not_sendable = cached(delivery.plan_sends, settings, status)
+    reminders, no_reminder = cached(delivery.plan_reminders, settings, status, today)
     if not mail.configured:
         st.caption(
             "Nothing is sent: SMTP is not configured (set `SMTP_HOST` and `INVOICE_FROM_EMAIL`, "
