@@ -29,7 +29,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from sales_core import money
-from sales_core.errors import BillingError, PdfError
+from sales_core.errors import BillingError, PdfError, UnprintableTextError
 from sales_core.fonts.printing import CORE_ENCODING, check_printable, use_fonts
 from sales_core.invoice import Invoice
 from sales_core.vocabulary import InvoiceStatus
@@ -351,6 +351,8 @@ PARALLEL_FROM = 40
 # The workers' job files, inside INVOICE_DIR; what a killed run left is removed after an hour.
 JOBS_FOLDER = ".pdf-jobs"
 STALE_JOBS_SECONDS = 3600
+# A worker's exit status when some of its invoices could not be printed (one line each on stderr).
+UNPRINTABLE_EXIT = 2
 
 
 def _remove_stale_jobs(jobs: Path) -> None:
@@ -377,12 +379,16 @@ def write_invoices(
     multiprocessing children: under Streamlit the main module is the page script, which
     'spawn' would run again in each child, and 'fork' is unsafe in a server with threads. This
     process renders its own share meanwhile. Paths come back in the documents' order.
+
+    An invoice whose text no font can print gets no PDF, and the others still get theirs; then
+    `UnprintableTextError` names each such invoice and field.
     """
     count = workers if workers is not None else min(4, os.cpu_count() or 1)
     if count <= 1 or len(documents) < PARALLEL_FROM:
         count = 1
     shares = [documents[i::count] for i in range(count)]
     children: list[subprocess.Popen[bytes]] = []
+    unprintable: list[str] = []  # one message per invoice that no font could print
     jobs = directory / JOBS_FOLDER
     jobs.mkdir(parents=True, exist_ok=True)
     _remove_stale_jobs(jobs)
@@ -402,18 +408,26 @@ def write_invoices(
                 )
             own = shares[0]
             for done, doc in enumerate(own, start=1):
-                write_invoice(doc, seller, directory)
+                try:
+                    write_invoice(doc, seller, directory)
+                except UnprintableTextError as exc:
+                    unprintable.append(str(exc))
                 if progress is not None and (done % 10 == 0 or done == len(own)):
                     progress(done * count)
             for child in children:
                 _, errors = child.communicate()
-                if child.returncode != 0:
-                    raise PdfError(f"A PDF worker failed: {errors.decode(errors='replace')[-500:]}")
+                said = errors.decode(errors="replace")
+                if child.returncode == UNPRINTABLE_EXIT:
+                    unprintable.extend(said.splitlines())
+                elif child.returncode != 0:
+                    raise PdfError(f"A PDF worker failed: {said[-500:]}")
         finally:
             for child in children:  # after an error here, no worker outlives the run
                 if child.poll() is None:
                     child.kill()
                     child.wait()
+    if unprintable:
+        raise UnprintableTextError("; ".join(sorted(unprintable)))
     if progress is not None:
         progress(len(documents))
     return [pdf_path(directory, _number_of(d), d.issue_date) for d in documents]

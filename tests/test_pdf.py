@@ -219,3 +219,20 @@ def test_pdf__an_unprintable_seller_setting_fails_a_statement_too() -> None:
         UnprintableTextError, match=r"statement for Hub: the seller address .*E0001"
     ):
         pdf.render_statement("Hub", [], seller, date(2026, 5, 1))
+
+
+def test_an_unprintable_invoice_gets_no_pdf_and_the_others_theirs(tmp_path: Path) -> None:
+    documents = numbered(pdf.PARALLEL_FROM)
+    documents[1] = replace(documents[1], community="Card club 🂡")  # the worker's share
+    documents[2] = replace(documents[2], contract_name="Party 🎉")  # this process's share
+    out = tmp_path / "invoices"
+    with pytest.raises(UnprintableTextError) as raised:
+        pdf.write_invoices(documents, GOLDEN_SELLER, out, workers=2)
+    assert str(raised.value) == (
+        "INV-2026-0002: the Bill to name has characters no font can print: 🂡 (U+1F0A1); "
+        "INV-2026-0003: the contract name has characters no font can print: 🎉 (U+1F389)"
+    )
+    written = sorted(path.stem for path in out.rglob("*.pdf"))
+    assert written == sorted(
+        d.number for d in documents if d.number not in {"INV-2026-0002", "INV-2026-0003"}
+    )
