@@ -236,3 +236,26 @@ def test_an_unprintable_invoice_gets_no_pdf_and_the_others_theirs(tmp_path: Path
     assert written == sorted(
         d.number for d in documents if d.number not in {"INV-2026-0002", "INV-2026-0003"}
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "families"),
+    [
+        ("Université de Montréal", set()),  # Windows-1252: the core font, no file opened
+        ("Ελληνικό", {"dejavu"}),
+        ("서울대학교", {"dejavu", "notohangul"}),
+        ("똠방각하", {"dejavu", "notohangul", "notohangulrare"}),  # 똠 is not in KS X 1001
+        ("東京大学", {"dejavu", "notocjk"}),
+        ("東京大学 جامعة", {"dejavu", "notoarabic", "notocjk"}),
+    ],
+)
+def test_fonts__a_document_opens_only_the_font_files_its_text_needs(
+    text: str, families: set[str]
+) -> None:
+    from fpdf import FPDF
+
+    from sales_core.fonts.printing import use_fonts
+
+    document = FPDF()
+    use_fonts(document, [text])
+    assert set(document.fonts) == families
