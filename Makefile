@@ -36,8 +36,9 @@ run: $(VENV)/.installed-app
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 		$(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
-	@command -v pdftoppm >/dev/null 2>&1 || $(SUDO) DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -qq poppler-utils >/dev/null || true
+	@# The PDF tests read invoices back with pdftotext (poppler-utils).
+	@command -v pdftotext >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		$(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; }
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -61,6 +62,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/pages.py
 	$(BIN)/python benchmarks/browser.py
 	$(BIN)/python benchmarks/delivery.py
+	$(BIN)/python benchmarks/pdf_scripts.py
 
 demo-data: $(VENV)/.installed-dev
 	$(BIN)/python -m sales_core.demo --out data/demo

@@ -52,3 +52,7 @@ class BillingError(SalesError, ValueError):
 
 class PdfError(SalesError, RuntimeError):
     """An invoice PDF could not be made; the invoice itself is kept."""
+
+
+class UnprintableTextError(PdfError):
+    """A document's text has a character that no shipped font can print; names the field."""

@@ -29,7 +29,7 @@ from sales_core.billing import (
     plan_run,
 )
 from sales_core.config import Settings
-from sales_core.errors import SalesError
+from sales_core.errors import SalesError, UnprintableTextError
 from sales_core.invoice import Invoice
 from sales_core.ledger import audit, seller, write_lock
 from sales_core.models import Contract
@@ -269,6 +269,11 @@ def generate(
                 documents, seller(settings), settings.invoice_dir, progress=pdf_progress
             )
             result.pdfs = dict(zip([d.number or "" for d in documents], paths, strict=True))
+        except UnprintableTextError as exc:
+            result.pdf_error = (
+                f"some invoices have no PDF: no font can print part of their text ({exc}); "
+                f"the other PDFs are written"
+            )
         except (OSError, SalesError) as exc:
             result.pdf_error = (
                 f"the PDF files could not be written to {settings.invoice_dir} ({exc}); "

@@ -2,8 +2,9 @@
 
 Labels are printed in the PDF core font Helvetica (nothing to embed). The data (names,
 descriptions, addresses) too when it fits Windows-1252, which most Western names and €/– do;
-otherwise in DejaVu Sans, cut down to the scripts we expect and embedded, with the full font as
-a fallback for any other character (see `sales_core/fonts`).
+otherwise in the fonts shipped in `sales_core/fonts`, shaped, right-to-left scripts laid out
+right to left. A character that no font has stops that document's PDF with a message naming
+the field (`sales_core.fonts.printing`).
 
 The same invoice always gives the same bytes: the creation date is the issue date, and nothing
 else in the file depends on the clock.
@@ -28,14 +29,10 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from sales_core import money
-from sales_core.errors import BillingError, PdfError
-from sales_core.fonts import FALLBACK, INVOICE_CODEPOINTS, REGULAR
+from sales_core.errors import BillingError, PdfError, UnprintableTextError
+from sales_core.fonts.printing import CORE_ENCODING, check_printable, use_fonts
 from sales_core.invoice import Invoice
 from sales_core.vocabulary import InvoiceStatus
-
-_COVERED = frozenset(INVOICE_CODEPOINTS) | {0x0A, 0x0D}
-DATA_FONT = "DejaVu"
-WIDE_FONT = "DejaVuFull"
 
 
 @dataclass(frozen=True)
@@ -47,68 +44,63 @@ class Seller:
     payment_instructions: str
 
 
-def _texts(doc: Invoice, seller: Seller) -> tuple[str, ...]:
+def _seller_fields(seller: Seller) -> tuple[tuple[str, str], ...]:
     return (
-        doc.community,
-        doc.contract_name,
-        doc.billing_email or "",
-        *(line.description for line in doc.lines),
-        *(line.detail for line in doc.lines),
-        seller.name,
-        seller.address,
-        seller.payment_instructions,
+        ("seller name", seller.name),
+        ("seller address", seller.address),
+        ("payment instructions", seller.payment_instructions),
     )
 
 
-def _fits_core_font(texts: tuple[str, ...]) -> bool:
-    """True when every character is in Windows-1252, which the PDF core fonts print."""
-    try:
-        for text in texts:
-            text.encode("windows-1252")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _needs_full_font(texts: tuple[str, ...]) -> bool:
-    return any(ord(ch) not in _COVERED for text in texts for ch in text)
+def _invoice_fields(doc: Invoice, seller: Seller) -> tuple[tuple[str, str], ...]:
+    """Each text the invoice prints from data, with the field's name for an error message."""
+    return (
+        ("Bill to name", doc.community),
+        ("contract name", doc.contract_name),
+        ("billing email", doc.billing_email or ""),
+        *((f"description of line {n}", line.description) for n, line in enumerate(doc.lines, 1)),
+        *((f"detail of line {n}", line.detail) for n, line in enumerate(doc.lines, 1)),
+        *_seller_fields(seller),
+    )
 
 
 class _InvoicePDF(FPDF):
     def __init__(self, footer_text: str) -> None:
         super().__init__(format="A4", unit="mm")
         self._footer_text = footer_text
-        self.core_fonts_encoding = "windows-1252"  # €, – and “quotes” without embedding a font
+        self.footer_font = "helvetica"  # the data font when the footer quotes data (a name)
+        self.core_fonts_encoding = CORE_ENCODING  # €, – and “quotes” without embedding a font
 
     def footer(self) -> None:
         self.set_y(-15)
-        self.set_font("helvetica", size=8)
+        self.set_font(self.footer_font, size=8)
         self.set_text_color(120, 120, 120)
         self.cell(0, 5, self._footer_text, align="C")
 
 
 def _document(
-    footer: str, title: str, seller: Seller, dated: date, texts: tuple[str, ...]
+    name: str,
+    footer: str,
+    title: str,
+    seller: Seller,
+    dated: date,
+    fields: tuple[tuple[str, str], ...],
 ) -> tuple[_InvoicePDF, str]:
     """A new A4 document on its first page, and the font its data prints in.
 
     Dated `dated` (nothing depends on the clock, so the same content gives the same bytes).
-    Text that fits Windows-1252 prints in the core font Helvetica and embeds nothing; other
-    text embeds DejaVu Sans, with the full font as a fallback when the cut-down one lacks a
-    character.
+    Raises `UnprintableTextError`, naming the document `name` and the field, when a field has
+    a character no font can print. Text that fits Windows-1252 embeds no font.
     """
+    for field, text in fields:
+        check_printable(name, field, text)
     pdf = _InvoicePDF(footer)
     pdf.set_creation_date(datetime(dated.year, dated.month, dated.day, tzinfo=UTC))
     pdf.set_title(title)
     pdf.set_author(seller.name)
     pdf.set_producer("sales-core")
-    data_font = "helvetica"
-    if not _fits_core_font(texts):
-        data_font = DATA_FONT
-        pdf.add_font(DATA_FONT, "", str(REGULAR))
-        if _needs_full_font(texts):
-            pdf.add_font(WIDE_FONT, "", str(FALLBACK))
-            pdf.set_fallback_fonts([WIDE_FONT], exact_match=False)
+    data_font = use_fonts(pdf, (text for _, text in fields))
+    pdf.footer_font = data_font
     pdf.set_auto_page_break(auto=True, margin=20)
     pdf.add_page()
     return pdf, data_font
@@ -124,11 +116,17 @@ def render_invoice(doc: Invoice, seller: Seller) -> bytes:
     """One invoice as PDF bytes; identical bytes for an identical invoice.
 
     Most invoices only need Windows-1252 (Western names, €, –): they use the core font
-    Helvetica and embed nothing, which is several times faster. Others embed DejaVu Sans.
+    Helvetica and embed nothing, which is several times faster. Others embed the fonts their
+    text needs. Raises `UnprintableTextError` for a character that no font has.
     """
     number = _number_of(doc)
     pdf, data_font = _document(
-        f"{number} - page 1", f"Invoice {number}", seller, doc.issue_date, _texts(doc, seller)
+        number,
+        f"{number} - page 1",
+        f"Invoice {number}",
+        seller,
+        doc.issue_date,
+        _invoice_fields(doc, seller),
     )
     width = pdf.epw
     left = pdf.l_margin
@@ -262,13 +260,13 @@ class StatementLine:
 def render_statement(community: str, lines: list[StatementLine], seller: Seller, on: date) -> bytes:
     """A community's statement of account on day `on`: every open invoice with its balance and
     days past due, and the balance due per currency. The same statement gives the same bytes."""
-    texts = (community, seller.name, seller.address, seller.payment_instructions)
     pdf, data_font = _document(
+        f"The statement for {community}",
         f"Statement for {community} - {on.isoformat()}",
         f"Statement of account, {community}",
         seller,
         on,
-        texts,
+        (("community name", community), *_seller_fields(seller)),
     )
     width = pdf.epw
     pdf.set_font(data_font, "", 14)
@@ -353,6 +351,8 @@ PARALLEL_FROM = 40
 # The workers' job files, inside INVOICE_DIR; what a killed run left is removed after an hour.
 JOBS_FOLDER = ".pdf-jobs"
 STALE_JOBS_SECONDS = 3600
+# A worker's exit status when some of its invoices could not be printed (one line each on stderr).
+UNPRINTABLE_EXIT = 2
 
 
 def _remove_stale_jobs(jobs: Path) -> None:
@@ -379,12 +379,16 @@ def write_invoices(
     multiprocessing children: under Streamlit the main module is the page script, which
     'spawn' would run again in each child, and 'fork' is unsafe in a server with threads. This
     process renders its own share meanwhile. Paths come back in the documents' order.
+
+    An invoice whose text no font can print gets no PDF, and the others still get theirs; then
+    `UnprintableTextError` names each such invoice and field.
     """
     count = workers if workers is not None else min(4, os.cpu_count() or 1)
     if count <= 1 or len(documents) < PARALLEL_FROM:
         count = 1
     shares = [documents[i::count] for i in range(count)]
     children: list[subprocess.Popen[bytes]] = []
+    unprintable: list[str] = []  # one message per invoice that no font could print
     jobs = directory / JOBS_FOLDER
     jobs.mkdir(parents=True, exist_ok=True)
     _remove_stale_jobs(jobs)
@@ -404,18 +408,26 @@ def write_invoices(
                 )
             own = shares[0]
             for done, doc in enumerate(own, start=1):
-                write_invoice(doc, seller, directory)
+                try:
+                    write_invoice(doc, seller, directory)
+                except UnprintableTextError as exc:
+                    unprintable.append(str(exc))
                 if progress is not None and (done % 10 == 0 or done == len(own)):
                     progress(done * count)
             for child in children:
                 _, errors = child.communicate()
-                if child.returncode != 0:
-                    raise PdfError(f"A PDF worker failed: {errors.decode(errors='replace')[-500:]}")
+                said = errors.decode(errors="replace")
+                if child.returncode == UNPRINTABLE_EXIT:
+                    unprintable.extend(said.splitlines())
+                elif child.returncode != 0:
+                    raise PdfError(f"A PDF worker failed: {said[-500:]}")
         finally:
             for child in children:  # after an error here, no worker outlives the run
                 if child.poll() is None:
                     child.kill()
                     child.wait()
+    if unprintable:
+        raise UnprintableTextError("; ".join(sorted(unprintable)))
     if progress is not None:
         progress(len(documents))
     return [pdf_path(directory, _number_of(d), d.issue_date) for d in documents]

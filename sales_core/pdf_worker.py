@@ -3,7 +3,9 @@
 Started by `pdf.write_invoices`; JOB is a pickle, written by that same code a moment before,
 of (documents, seller, directory), deleted here once read. PARENT is the starting process's
 id: when it has died (killed mid-run), the worker stops too, before its next PDF. Exits
-non-zero with the reason on stderr when a PDF fails.
+non-zero with the reason on stderr when a PDF fails; an invoice whose text no font can print
+is left without a PDF, the others of the share are written, and the worker exits 2 with one
+line per such invoice.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import pickle
 import sys
 from pathlib import Path
 
-from sales_core.pdf import write_invoice
+from sales_core.errors import UnprintableTextError
+from sales_core.pdf import UNPRINTABLE_EXIT, write_invoice
 
 
 def main(argv: list[str]) -> int:
@@ -21,11 +24,18 @@ def main(argv: list[str]) -> int:
     job, parent = Path(argv[0]), int(argv[1])
     documents, seller, directory = pickle.loads(job.read_bytes())  # our own file
     job.unlink(missing_ok=True)
+    unprintable = []
     for document in documents:
         if os.getppid() != parent:
             print("the invoice run that started this worker has ended", file=sys.stderr)
             return 3
-        write_invoice(document, seller, directory)
+        try:
+            write_invoice(document, seller, directory)
+        except UnprintableTextError as exc:  # that invoice only: the others still get theirs
+            unprintable.append(str(exc))
+    if unprintable:
+        print("\n".join(unprintable), file=sys.stderr)
+        return UNPRINTABLE_EXIT
     return 0
 
 

@@ -222,3 +222,24 @@ def test_pdfs_missing_after_a_killed_run_are_found_and_written_by_the_next(
     assert again.created == [] and again.repaired_pdfs == lost
     assert all(first.pdfs[n].read_bytes().startswith(b"%PDF") for n in lost)
     assert ledger.missing_pdfs(demo) == []
+
+
+def test_generate__an_invoice_no_font_can_print_is_named_and_the_others_get_pdfs(
+    airtable: tuple[FakeAirtable, Settings],
+) -> None:
+    server, settings = airtable
+    records = server.records("Contracts")
+    chosen = preview(settings, NOVEMBER).drafts[0].contract_id
+    for record in records:
+        if record["id"] == chosen:
+            record["fields"]["Community"] = "Card club 🂡"
+    server.set_records("Contracts", records)
+    run_sync(settings)
+    made = generate(settings, NOVEMBER, actor=Actor("a", "biller"), push=False)
+    [bad] = [d.number for d in made.created if d.contract_id == chosen]
+    assert made.pdf_error is not None
+    assert f"{bad}: the Bill to name has characters no font can print: 🂡 (U+1F0A1)" in (
+        made.pdf_error
+    )
+    written = {path.stem for path in settings.invoice_dir.rglob("*.pdf")}
+    assert written == {d.number for d in made.created} - {bad}

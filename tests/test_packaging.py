@@ -123,9 +123,22 @@ def test_package_data_is_in_the_wheel(wheel_names: set[str]) -> None:
     assert "sales_core/py.typed" in wheel_names
     fonts = {name for name in wheel_names if name.startswith("sales_core/fonts/")}
     assert any(name.endswith(".ttf") for name in fonts), "no .ttf font in the wheel"
-    source_fonts = {f"sales_core/fonts/{path.name}" for path in (PACKAGE / "fonts").glob("*.ttf")}
+    shipped = [*(PACKAGE / "fonts").glob("*.ttf"), *(PACKAGE / "fonts").glob("*.otf")]
+    source_fonts = {f"sales_core/fonts/{path.name}" for path in shipped}
     assert source_fonts <= fonts, f"fonts missing: {sorted(source_fonts - fonts)}"
-    assert "sales_core/fonts/LICENSE-DejaVu.txt" in fonts
+    assert {"sales_core/fonts/LICENSE-DejaVu.txt", "sales_core/fonts/LICENSE-Noto.txt"} <= fonts
+
+
+def test_every_font_the_pdfs_use_is_in_the_wheel(wheel_names: set[str]) -> None:
+    """The Arabic, Hebrew and CJK fonts come with the app's install, not only the tests'."""
+    from sales_core.fonts import DEJAVU, FALLBACKS
+
+    missing = [
+        font.file
+        for font in (DEJAVU, *FALLBACKS)
+        if f"sales_core/fonts/{font.file}" not in wheel_names
+    ]
+    assert not missing, f"fonts the PDFs use but the wheel lacks: {missing}"
 
 
 def test_the_wheel_holds_nothing_but_sales_core(wheel_names: set[str]) -> None:
@@ -136,3 +149,14 @@ def test_the_wheel_holds_nothing_but_sales_core(wheel_names: set[str]) -> None:
         if not name.startswith("sales_core/") and ".dist-info/" not in name
     )
     assert not strays, f"unexpected files in the wheel: {strays[:10]}"
+
+
+def test_text_shaping_comes_with_the_app_install() -> None:
+    """`make run` installs the app's dependencies only: the shaping engine must be one."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names = {
+        requirement.split(">")[0].split("=")[0].strip() for requirement in project["dependencies"]
+    }
+    assert {"uharfbuzz", "fpdf2", "fonttools"} <= names

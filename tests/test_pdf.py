@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from sales_core import pdf
+from sales_core.errors import SalesError, UnprintableTextError
 from sales_core.invoice import Invoice, InvoiceLine
 from sales_core.pdf import Seller, render_invoice
 from sales_core.vocabulary import LineKind
@@ -137,3 +138,124 @@ def test_stale_job_folders_of_a_killed_run_are_removed(tmp_path: Path) -> None:
     os.utime(stale, (old, old))
     pdf.write_invoices(numbered(1), GOLDEN_SELLER, tmp_path / "invoices")
     assert not stale.exists() and fresh.exists()  # a running run's folder is left alone
+
+
+# Every script: names in each of them print, shaped, right-to-left runs right to left.
+NAMES = {
+    "Japanese": "東京大学 情報基盤センター",
+    "Chinese": "清华大学 数据科学研究院",
+    "Korean": "서울대학교 연구 허브",
+    "Arabic": "جامعة القاهرة",
+    "Hebrew": "האוניברסיטה העברית",
+    "Greek": "Εθνικό Μετσόβιο Πολυτεχνείο",
+    "Cyrillic": "Новосибирский университет",
+}
+
+
+def readable(data: bytes, tmp_path: Path) -> str:
+    """The PDF's text as pdftotext gives it, without the embedding marks it puts around a
+    right-to-left run (U+202B before, U+202C after), whose letters it gives in logical order."""
+    return pdf_text(data, tmp_path).replace("\u202b", "").replace("\u202c", "")
+
+
+@pytest.mark.parametrize("script", NAMES)
+def test_pdf__a_name_in_each_script_prints(script: str, tmp_path: Path) -> None:
+    name = NAMES[script]
+    doc = replace(golden_document(), community=name, contract_name=f"{name} hub")
+    text = readable(render_invoice(doc, GOLDEN_SELLER), tmp_path)
+    assert name in text.splitlines()
+    contract = next(line for line in text.splitlines() if line.startswith("Contract:"))
+    assert name in contract and "hub" in contract
+
+
+def test_pdf__right_to_left_runs_come_back_in_logical_order(tmp_path: Path) -> None:
+    """Laid out left to right, pdftotext would read the Arabic letters backwards."""
+    arabic, hebrew = NAMES["Arabic"], NAMES["Hebrew"]
+    doc = replace(golden_document(), community=arabic, contract_name=f"Hub for {hebrew} 2026")
+    raw = pdf_text(render_invoice(doc, GOLDEN_SELLER), tmp_path)
+    assert f"\u202b{arabic}\u202c" in raw  # one right-to-left run, in reading order
+    assert arabic[::-1] not in raw
+    contract = next(line for line in raw.splitlines() if line.startswith("Contract: Hub for"))
+    assert f"\u202b{hebrew}\u202c" in contract and contract.endswith("2026")  # in a Latin line
+
+
+def test_pdf__a_document_embeds_only_the_fonts_its_text_needs() -> None:
+    korean = render_invoice(replace(golden_document(), community=NAMES["Korean"]), GOLDEN_SELLER)
+    assert b"+NotoSansCJKKR" in korean and b"+DejaVuSans" in korean
+    assert b"+NotoSansCJKJP" not in korean and b"+NotoSansArabic" not in korean
+
+
+def test_pdf__a_statement_prints_every_script(tmp_path: Path) -> None:
+    community = f"{NAMES['Japanese']} / {NAMES['Arabic']}"
+    produced = pdf.render_statement(community, [], GOLDEN_SELLER, date(2026, 5, 1))
+    text = readable(produced, tmp_path)
+    assert NAMES["Japanese"] in text and NAMES["Arabic"] in text
+
+
+@pytest.mark.parametrize(
+    ("field", "change"),
+    [
+        ("Bill to name", {"community": "Card club 🂡"}),
+        ("contract name", {"contract_name": "Party hub 🎉"}),
+    ],
+)
+def test_pdf__a_character_no_font_has_fails_naming_invoice_and_field(
+    field: str, change: dict[str, str]
+) -> None:
+    doc = replace(golden_document(), number="INV-2026-0007", **change)  # type: ignore[arg-type]
+    with pytest.raises(UnprintableTextError) as raised:
+        render_invoice(doc, GOLDEN_SELLER)
+    character = next(iter(change.values()))[-1]
+    assert str(raised.value) == (
+        f"INV-2026-0007: the {field} has characters no font can print: "
+        f"{character} (U+{ord(character):04X})"
+    )
+    assert isinstance(raised.value, SalesError)
+
+
+def test_pdf__an_unprintable_seller_setting_fails_a_statement_too() -> None:
+    seller = replace(GOLDEN_SELLER, address="1 Example Street \U000e0001")  # a language tag
+    with pytest.raises(
+        UnprintableTextError, match=r"statement for Hub: the seller address .*E0001"
+    ):
+        pdf.render_statement("Hub", [], seller, date(2026, 5, 1))
+
+
+def test_an_unprintable_invoice_gets_no_pdf_and_the_others_theirs(tmp_path: Path) -> None:
+    documents = numbered(pdf.PARALLEL_FROM)
+    documents[1] = replace(documents[1], community="Card club 🂡")  # the worker's share
+    documents[2] = replace(documents[2], contract_name="Party 🎉")  # this process's share
+    out = tmp_path / "invoices"
+    with pytest.raises(UnprintableTextError) as raised:
+        pdf.write_invoices(documents, GOLDEN_SELLER, out, workers=2)
+    assert str(raised.value) == (
+        "INV-2026-0002: the Bill to name has characters no font can print: 🂡 (U+1F0A1); "
+        "INV-2026-0003: the contract name has characters no font can print: 🎉 (U+1F389)"
+    )
+    written = sorted(path.stem for path in out.rglob("*.pdf"))
+    assert written == sorted(
+        d.number for d in documents if d.number not in {"INV-2026-0002", "INV-2026-0003"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "families"),
+    [
+        ("Université de Montréal", set()),  # Windows-1252: the core font, no file opened
+        ("Ελληνικό", {"dejavu"}),
+        ("서울대학교", {"dejavu", "notohangul"}),
+        ("똠방각하", {"dejavu", "notohangul", "notohangulrare"}),  # 똠 is not in KS X 1001
+        ("東京大学", {"dejavu", "notocjk"}),
+        ("東京大学 جامعة", {"dejavu", "notoarabic", "notocjk"}),
+    ],
+)
+def test_fonts__a_document_opens_only_the_font_files_its_text_needs(
+    text: str, families: set[str]
+) -> None:
+    from fpdf import FPDF
+
+    from sales_core.fonts.printing import use_fonts
+
+    document = FPDF()
+    use_fonts(document, [text])
+    assert set(document.fonts) == families
