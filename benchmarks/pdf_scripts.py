@@ -70,7 +70,11 @@ def measure(repeat: int) -> dict[str, list[float] | str]:
         currency="EUR",
         lines=(line,),
     )
-    seller = Seller("Managed Hubs Collaborative", "1 Example Street\nSpringfield", "IBAN XX00")
+    seller = Seller(
+        name="Managed Hubs Collaborative",
+        address="1 Example Street\nSpringfield",
+        payment_instructions="IBAN XX00",
+    )
     figures: dict[str, list[float] | str] = {}
     for script, name in NAMES.items():
         doc = replace(base, community=name)

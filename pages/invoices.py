@@ -12,7 +12,7 @@ from sales_core.formatting import counted, markdown_text
 from sales_core.invoice import allowed_targets
 from sales_core.vocabulary import InvoiceStatus, texts
 from sales_core.writeback import push_pending
-from ui import chrome, invoice_panels
+from ui import chrome, corrections_panel, invoice_panels
 
 settings, status = chrome.page_start()
 user = chrome.actor(settings)
@@ -57,6 +57,12 @@ def pdf_button(number: str, label: str, key: str) -> None:
 
 
 # The run -------------------------------------------------------------------------------------
+if settings.airtable_configured and (missing := settings.seller.missing_for_billing()):
+    st.warning(
+        f"Invoices cannot be generated or authorized yet: set the seller's real "
+        f"{markdown_text(', '.join(missing))} (environment or `[invoicing]` in "
+        f"`.streamlit/secrets.toml`). The demo placeholders must never reach a real invoice."
+    )
 st.subheader("Monthly invoice run")
 today = date.today()
 left, right = st.columns(2)
@@ -84,6 +90,12 @@ if count:
     st.dataframe(
         invoice_views.plan_frame(plan, over), hide_index=True, width="stretch", placeholder="—"
     )
+    charged = sum(len(d.charges) for d in plan.drafts)
+    if charged:
+        with st.expander(f"{counted(charged, 'charge')} billed with the fees (cloud costs, …)"):
+            st.dataframe(
+                invoice_views.charges_frame(plan), hide_index=True, width="stretch", placeholder="—"
+            )
     with st.expander(
         f"The {len({d.contract_id for d in plan.drafts})} contracts billed, field by field"
     ):
@@ -95,6 +107,11 @@ if count:
         )
 else:
     st.info(f"Nothing to invoice for {month_text}: every contract is billed or skipped.")
+if "charges" in status.missing_tables:
+    st.caption(
+        "The latest sync found no Charges table in the base, so cloud costs, services and "
+        "discounts are not billed. Add one (see the README's AirTable tables) and sync."
+    )
 if plan.skipped:
     with st.expander(
         f"{len(plan.skipped)} contracts skipped, with the reason", expanded=count == 0
@@ -226,6 +243,7 @@ invoice_panels.conflicts_panel(settings, user, can_bill)
 invoice_panels.payment_panel(settings, user, can_bill, today)
 invoice_panels.delivery_panel(settings, status, user, can_bill, today)
 invoice_panels.export_panel(settings, month, month_text)
+corrections_panel.credit_panel(settings, user, can_bill, today)
 
 filters = st.columns(2)
 statuses = filters[0].multiselect("Status", texts(InvoiceStatus), default=texts(InvoiceStatus))
@@ -300,11 +318,21 @@ if can_bill and InvoiceStatus.PAID in allowed:
         change = ledger.Change(number, InvoiceStatus.PAID, paid_date=paid_on)
 if can_bill and InvoiceStatus.VOID in allowed:
     reason = actions[2].text_input("Void reason", key=f"void_reason-{number}", max_chars=500)
+    mode = actions[2].radio(
+        "Then",
+        ["rebill", "waive"],
+        format_func={
+            "rebill": "bill the period again",
+            "waive": "waive it (nothing is owed)",
+        }.__getitem__,
+        key=f"void_mode-{number}",
+    )
     if actions[2].button("Void", key="void"):
-        change = ledger.Change(number, InvoiceStatus.VOID, reason=reason)
+        change = ledger.Change(number, InvoiceStatus.VOID, reason=reason, mode=mode)
 if not allowed:
     st.caption(
-        f"A {current} invoice does not change any more: a correction is a void and a new run."
+        f"A {current} invoice does not change any more: a correction is a credit note "
+        f"(Credit notes, above)."
     )
 elif not can_bill:
     st.caption("Authorize, Mark paid and Void need the biller role.")

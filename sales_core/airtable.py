@@ -27,7 +27,12 @@ import requests
 from pyairtable import Api
 
 from sales_core.config import FieldMapping, Settings
-from sales_core.errors import AirtableError, CursorExpiredError, RecordsRefusedError
+from sales_core.errors import (
+    AirtableError,
+    CursorExpiredError,
+    RecordsRefusedError,
+    TableNotFoundError,
+)
 
 PageCallback = Callable[[str, int], None]
 # (table key, attempt, the page's records): a later attempt of a table replaces the earlier.
@@ -220,10 +225,22 @@ class PacedApi(Api):
             return AirtableError(
                 "AirTable did not accept the token (401 Unauthorized): check AIRTABLE_API_KEY."
             )
+        if status == 403 and kind == "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND":
+            # What the real API answers for a table name the base does not have.
+            return TableNotFoundError(
+                f"The token may not read {what} in base {base}, or the base has no such table "
+                f"(403 Forbidden, {kind}): check the table names in the mapping file and the "
+                f"token's access to the base."
+            )
         if status == 403:
             return AirtableError(
                 f"The token may not do {what} in base {base} (403 Forbidden): check the token's "
                 f"scopes and its access to the base."
+            )
+        if status == 404 and kind == "TABLE_NOT_FOUND":
+            return TableNotFoundError(
+                f"AirTable found no table for {what} in base {base} (404 TABLE_NOT_FOUND): "
+                f"check the table names in the mapping file."
             )
         if status == 404:
             return AirtableError(

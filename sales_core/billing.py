@@ -17,7 +17,7 @@ from fractions import Fraction
 from sales_core import money, schema
 from sales_core.errors import BillingError
 from sales_core.invoice import Invoice, InvoiceLine
-from sales_core.models import Contract
+from sales_core.models import Charge, Contract
 from sales_core.vocabulary import (
     BILLED_CONTRACT_STATUSES,
     BillingFrequency,
@@ -87,6 +87,22 @@ class KnownInvoice:
     status: str | None
     number: str | None = None
     invoice_key: str | None = None
+    waived: bool = False  # voided and waived: its period stays covered
+
+    @property
+    def covers_its_period(self) -> bool:
+        """True unless it was voided to be billed again: a waived void still covers it."""
+        return self.status != InvoiceStatus.VOID or self.waived
+
+    @property
+    def bills_a_period(self) -> bool:
+        """False for an invoice of charges alone: its period is the charges' span, and it never
+        stops a fee period from being billed."""
+        return CHARGES_KEY_PART not in (self.invoice_key or "")
+
+
+# The key of an invoice of charges alone: {contract}/charges/{YYYY-MM}.
+CHARGES_KEY_PART = "/charges/"
 
 
 @dataclass(frozen=True)
@@ -226,7 +242,9 @@ def _blocking_invoice(
 ) -> str | None:
     """Why an existing invoice forbids billing [start, end] again, or None."""
     for invoice in known:
-        if invoice.contract_id != contract_id or invoice.status == InvoiceStatus.VOID:
+        if invoice.contract_id != contract_id or not invoice.covers_its_period:
+            continue
+        if not invoice.bills_a_period:
             continue
         if invoice.period_start is None or invoice.period_end is None:
             continue
@@ -234,6 +252,8 @@ def _blocking_invoice(
             name = invoice.number or invoice.invoice_key or "an invoice"
             same = invoice.period_start == start and invoice.period_end == end
             period = f"{invoice.period_start} – {invoice.period_end}"
+            if invoice.waived:
+                return f"waived: {name} ({period}) was voided and the period waived"
             if same:
                 return f"already invoiced: {name} ({period})"
             return (
@@ -269,7 +289,7 @@ def months_with_drafts(
     known invoices, then each contract's periods)."""
     covered: dict[str, list[tuple[date, date]]] = {}
     for invoice in known:
-        if invoice.status == InvoiceStatus.VOID:
+        if not invoice.covers_its_period or not invoice.bills_a_period:
             continue
         if invoice.period_start is None or invoice.period_end is None:
             continue
@@ -294,97 +314,196 @@ def months_with_drafts(
     return sorted(found)
 
 
+def _refusal(contract: Contract) -> str | None:
+    """Why the contract cannot be billed at all (the same in every month), or None."""
+    if contract.status in NOT_BILLED_STATUSES:
+        return f"the contract is {contract.status}: only Active and Ended contracts are billed"
+    if contract.status not in BILLED_CONTRACT_STATUSES:
+        status = f"status '{contract.status}'" if contract.status else "no Status"
+        return f"{status}: only Active and Ended contracts are billed"
+    if contract.start_date is None:
+        return "no Start Date: cannot tell what to bill"
+    if contract.end_date is not None and contract.end_date < contract.start_date:
+        return f"End Date {contract.end_date} is before Start Date {contract.start_date}"
+    if contract.billing_frequency not in _FREQUENCIES:
+        return f"unknown Billing Frequency '{contract.billing_frequency}'"
+    if contract.currency not in money.MINOR_UNITS:
+        return f"unknown Currency '{contract.currency}'"
+    low, high = TERMS_RANGE
+    if not low <= contract.payment_terms <= high:
+        return (
+            f"Payment Terms of {contract.payment_terms} days is outside {low}–{high}: "
+            f"correct it in AirTable"
+        )
+    if contract.monthly_fee is None or contract.monthly_fee <= 0:
+        return "no Monthly Fee above zero: the run never guesses"
+    if contract.billing_frequency == BillingFrequency.UPFRONT and contract.end_date is None:
+        return "Upfront without an End Date: the whole period is unknown"
+    return None
+
+
+def _refusal_is_news(contract: Contract, month: Month) -> bool:
+    """Whether run `month` lists a refused contract that has no charges waiting: never a Draft
+    or Cancelled one, and an Upfront one without an End Date only in its start month."""
+    if contract.status in NOT_BILLED_STATUSES:
+        return False
+    if (
+        contract.billing_frequency == BillingFrequency.UPFRONT
+        and contract.end_date is None
+        and contract.start_date is not None
+        and contract.monthly_fee is not None
+        and contract.monthly_fee > 0
+    ):
+        return Month.of(contract.start_date) == month
+    return True
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def charge_line(charge: Charge) -> InvoiceLine:
+    """The line that bills one charge: its own amount, service period and record id."""
+    start, end = charge.service_start, charge.service_end or charge.service_start
+    detail = ""
+    if charge.quantity is not None and charge.unit_price is not None:
+        detail = f"{money.plain_number(charge.quantity)} × {money.plain_number(charge.unit_price)}"
+    return InvoiceLine(
+        kind=LineKind.CHARGE,
+        description=charge.description,
+        amount=charge.amount,
+        period_start=start,
+        period_end=end,
+        days=(end - start).days + 1 if start is not None and end is not None else None,
+        detail=detail,
+        charge_id=charge.id,
+        charge_kind=charge.kind,
+        quantity=charge.quantity,
+        unit_price=charge.unit_price,
+    )
+
+
+def _charge_problem(charge: Charge, contract: Contract) -> str | None:
+    """Why this charge cannot go on the contract's invoice, or None."""
+    name = f"charge '{charge.description}' ({charge.id})"
+    if charge.currency != contract.currency:
+        return (
+            f"{name} is in {charge.currency} and the contract bills in {contract.currency}: "
+            f"nothing is converted; correct the charge in AirTable"
+        )
+    if (
+        charge.service_start is not None
+        and charge.service_end is not None
+        and charge.service_end < charge.service_start
+    ):
+        return f"{name} ends ({charge.service_end}) before it starts ({charge.service_start})"
+    return None
+
+
+def _charges_span(charges: Sequence[Charge]) -> tuple[date, date]:
+    """An invoice of charges alone covers the span of the charges' service periods (a charge
+    without one counts as its Bill In month)."""
+    starts: list[date] = []
+    ends: list[date] = []
+    for charge in charges:
+        assert charge.bill_in is not None
+        bill_month = Month.of(charge.bill_in)
+        start = charge.service_start or bill_month.first
+        starts.append(start)
+        ends.append(charge.service_end or charge.service_start or bill_month.last)
+    return min(starts), max(ends)
+
+
 def plan_run(
     contracts: Iterable[Contract],
     known: Iterable[KnownInvoice],
     month: Month,
     issue_date: date | None = None,
+    charges: Iterable[Charge] = (),
 ) -> Plan:
-    """The drafts and skipped contracts of run `month` (numbers are assigned by the caller)."""
+    """The drafts and skipped contracts of run `month` (numbers are assigned by the caller).
+
+    `charges` are the charges no invoice bills yet (billed once: the caller leaves out those
+    on an invoice); those whose Bill In month is after `month` wait for a later run.
+    """
     issued = issue_date or month.first
     known_by_contract: dict[str, list[KnownInvoice]] = {}
     for invoice in known:
         known_by_contract.setdefault(invoice.contract_id, []).append(invoice)
+    pending: dict[str, list[Charge]] = {}
+    for charge in charges:
+        if charge.contract_id is None or charge.bill_in is None or charge.bill_in > month.last:
+            continue
+        pending.setdefault(charge.contract_id, []).append(charge)
     drafts: list[Invoice] = []
     skipped: list[Skipped] = []
     for contract in contracts:
-        if contract.status in NOT_BILLED_STATUSES:
-            continue
-        if contract.status not in BILLED_CONTRACT_STATUSES:
-            status = f"status '{contract.status}'" if contract.status else "no Status"
-            skipped.append(_skip(contract, f"{status}: only Active and Ended contracts are billed"))
-            continue
-        if contract.start_date is None:
-            skipped.append(_skip(contract, "no Start Date: cannot tell what to bill"))
-            continue
-        if contract.end_date is not None and contract.end_date < contract.start_date:
-            skipped.append(
-                _skip(
-                    contract,
-                    f"End Date {contract.end_date} is before Start Date {contract.start_date}",
-                )
-            )
-            continue
-        if contract.billing_frequency not in _FREQUENCIES:
-            skipped.append(
-                _skip(contract, f"unknown Billing Frequency '{contract.billing_frequency}'")
-            )
-            continue
-        if contract.currency not in money.MINOR_UNITS:
-            skipped.append(_skip(contract, f"unknown Currency '{contract.currency}'"))
-            continue
-        low, high = TERMS_RANGE
-        if not low <= contract.payment_terms <= high:
-            skipped.append(
-                _skip(
-                    contract,
-                    f"Payment Terms of {contract.payment_terms} days is outside {low}–{high}: "
-                    f"correct it in AirTable",
-                )
-            )
-            continue
-        if contract.monthly_fee is None or contract.monthly_fee <= 0:
-            skipped.append(_skip(contract, "no Monthly Fee above zero: the run never guesses"))
-            continue
-        if contract.billing_frequency == BillingFrequency.UPFRONT and contract.end_date is None:
-            if Month.of(contract.start_date) == month:
-                skipped.append(
-                    _skip(contract, "Upfront without an End Date: the whole period is unknown")
-                )
-            continue
-        period = service_period(contract, month)
-        if period is None:
-            continue
-        start, end = period
-        blocker = _blocking_invoice(contract.id, start, end, known_by_contract.get(contract.id, []))
-        if blocker:
-            skipped.append(_skip(contract, blocker))
-            continue
-        voided = [
-            k.number or k.invoice_key or "an invoice"
-            for k in known_by_contract.get(contract.id, [])
-            if k.status == InvoiceStatus.VOID
-            and k.period_start is not None
-            and k.period_end is not None
-            and k.period_start <= end
-            and start <= k.period_end
-        ]
-        note = f"bills again the period of voided {', '.join(voided)}" if voided else ""
-        amount = prorated_amount(contract.monthly_fee, start, end, contract.currency)
-        proration = proration_text(start, end)
-        label = contract.service_type or "Service"
-        fee = InvoiceLine(
-            kind=LineKind.FEE,
-            description=f"{label} ({contract.name}), {start} – {end}: {proration}",
-            amount=amount,
-            period_start=start,
-            period_end=end,
-            days=(end - start).days + 1,
-            detail=proration,
+        waiting = sorted(
+            pending.get(contract.id, []),
+            key=lambda c: (c.service_start or date.min, c.description, c.id),
         )
+        refusal = _refusal(contract)
+        if refusal is not None:
+            if waiting:
+                skipped.append(
+                    _skip(contract, f"{refusal} ({_plural(len(waiting), 'charge')} wait with it)")
+                )
+            elif _refusal_is_news(contract, month):
+                skipped.append(_skip(contract, refusal))
+            continue
+        billable: list[Charge] = []
+        for charge in waiting:
+            problem = _charge_problem(charge, contract)
+            if problem:
+                skipped.append(_skip(contract, problem))
+            else:
+                billable.append(charge)
+        lines: list[InvoiceLine] = []
+        note = ""
+        period = service_period(contract, month)
+        if period is not None:
+            start, end = period
+            earlier = known_by_contract.get(contract.id, [])
+            blocker = _blocking_invoice(contract.id, start, end, earlier)
+            if blocker:
+                skipped.append(_skip(contract, blocker))
+            else:
+                lines.append(_fee_line(contract, start, end))
+                voided = [
+                    k.number or k.invoice_key or "an invoice"
+                    for k in earlier
+                    if not k.covers_its_period
+                    and k.bills_a_period
+                    and k.period_start is not None
+                    and k.period_end is not None
+                    and k.period_start <= end
+                    and start <= k.period_end
+                ]
+                note = f"bills again the period of voided {', '.join(voided)}" if voided else ""
+        if not lines and not billable:
+            continue
+        lines.extend(charge_line(c) for c in billable)
+        fee = lines[0]
+        if fee.kind == LineKind.FEE and fee.period_start and fee.period_end:
+            start, end = fee.period_start, fee.period_end
+            key = f"{contract.id}/{start.isoformat()}/{end.isoformat()}"
+        else:
+            start, end = _charges_span(billable)
+            key = f"{contract.id}{CHARGES_KEY_PART}{month}"
+        total = sum((line.amount for line in lines), Decimal("0"))
+        if total < 0:
+            skipped.append(
+                _skip(
+                    contract,
+                    f"its lines add up to {money.plain(total, contract.currency)} "
+                    f"{contract.currency}, below zero: an invoice is never negative; the "
+                    f"{_plural(len(billable), 'charge')} wait for a later run (or a credit note)",
+                )
+            )
+            continue
         drafts.append(
             Invoice(
-                invoice_key=f"{contract.id}/{start.isoformat()}/{end.isoformat()}",
+                invoice_key=key,
                 contract_id=contract.id,
                 contract_name=contract.name,
                 community=contract.community or contract.name,
@@ -394,8 +513,12 @@ def plan_run(
                 currency=contract.currency,
                 issue_date=issued,
                 due_date=issued + timedelta(days=contract.payment_terms),
-                lines=(fee,),
+                lines=tuple(lines),
                 note=note,
+                billing_contact=contract.billing_contact,
+                billing_address=contract.billing_address,
+                po_number=contract.po_number,
+                customer_tax_id=contract.customer_tax_id,
             )
         )
     drafts.sort(key=lambda d: (d.community, d.contract_name, d.contract_id))
@@ -412,16 +535,38 @@ def plan_run(
     )
 
 
-def highest_number(numbers: Iterable[str | None], year: int) -> int:
-    """The highest NNNN among INV-{year}-NNNN numbers (0 when there is none)."""
+def _fee_line(contract: Contract, start: date, end: date) -> InvoiceLine:
+    """The contract's fee for [start, end], prorated by days (billing.md, "The amount")."""
+    assert contract.monthly_fee is not None
+    proration = proration_text(start, end)
+    label = contract.service_type or "Service"
+    return InvoiceLine(
+        kind=LineKind.FEE,
+        description=f"{label} ({contract.name}), {start} – {end}: {proration}",
+        amount=prorated_amount(contract.monthly_fee, start, end, contract.currency),
+        period_start=start,
+        period_end=end,
+        days=(end - start).days + 1,
+        detail=proration,
+    )
+
+
+# Invoices are numbered INV-YYYY-NNNN, credit notes CN-YYYY-NNNN: two gapless sequences.
+INVOICE_PREFIX = "INV"
+CREDIT_NOTE_PREFIX = "CN"
+
+
+def highest_number(numbers: Iterable[str | None], year: int, prefix: str = INVOICE_PREFIX) -> int:
+    """The highest NNNN among {prefix}-{year}-NNNN numbers (0 when there is none)."""
+    pattern = _NUMBER if prefix == INVOICE_PREFIX else re.compile(rf"^{prefix}-(\d{{4}})-(\d+)$")
     highest = 0
     for number in numbers:
-        found = _NUMBER.match(number or "")
+        found = pattern.match(number or "")
         if found and int(found.group(1)) == year:
             highest = max(highest, int(found.group(2)))
     return highest
 
 
-def format_number(year: int, sequence: int) -> str:
-    """INV-2026-0001: four digits at least."""
-    return f"INV-{year:04d}-{sequence:04d}"
+def format_number(year: int, sequence: int, prefix: str = INVOICE_PREFIX) -> str:
+    """INV-2026-0001 (or CN-2026-0001): four digits at least."""
+    return f"{prefix}-{year:04d}-{sequence:04d}"

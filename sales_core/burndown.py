@@ -1,9 +1,11 @@
 """Contract burn-down: each contract's `Amount` against what has been billed on it.
 
 Billed is every receivable of the contract that is not `Void` (synced from AirTable or made
-here), in the contract's currency. Remaining is `Amount` less billed; the months left are how
-many more months of its fee the remainder covers. A draft that would take billing past `Amount`
-is still billed (contracts are amended), but flagged with the excess: `exceeds_contract_by`.
+here), in the contract's currency, less its charge lines: cloud costs, services and discounts
+are billed besides the contract's fee and are not part of its `Amount`. Remaining is `Amount`
+less billed; the months left are how many more months of its fee the remainder covers. A draft
+that would take billing past `Amount` is still billed (contracts are amended), but flagged with
+the excess: `exceeds_contract_by`.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from sales_core.billing import Plan
 from sales_core.config import Settings
 
 _BILLED_SQL = """
-SELECT i.contract_id, sum(i.amount) AS billed
+SELECT i.contract_id, sum(i.amount - coalesce(ch.charged, 0)) AS billed
 FROM receivables AS i JOIN contracts AS c ON c.id = i.contract_id
+LEFT JOIN (SELECT invoice_key, sum(amount) AS charged FROM invoice_lines
+           WHERE kind = 'charge' GROUP BY ALL) AS ch ON ch.invoice_key = i.invoice_key
 WHERE coalesce(i.type, $receivable) = $receivable AND i.status IS DISTINCT FROM $void
   AND coalesce(i.currency, 'USD') = coalesce(c.currency, 'USD')
 GROUP BY i.contract_id
@@ -82,7 +86,9 @@ def excesses(settings: Settings, plan: Plan) -> dict[str, Decimal]:
         limit, currency = limits[draft.contract_id]
         if draft.currency != currency:
             continue
-        after = billed.get(draft.contract_id, Decimal(0)) + draft.amount
+        if draft.fee is None:  # charges alone: outside the contract's Amount
+            continue
+        after = billed.get(draft.contract_id, Decimal(0)) + draft.fee.amount
         billed[draft.contract_id] = after
         if after > limit:
             found[draft.invoice_key] = money.quantize(after - limit, currency)

@@ -25,6 +25,7 @@ from sales_core.delivery_settings import DELIVERY_SETTING_NAMES, DeliverySetting
 from sales_core.errors import ConfigError
 from sales_core.models import DEFAULT_TABLE_NAMES, SYNCED
 from sales_core.schema import airtable_names
+from sales_core.seller_settings import SELLER_SETTING_NAMES, Seller, parse_seller
 from sales_core.vocabulary import Stage
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,12 +34,6 @@ DEFAULT_ENDPOINT = "https://api.airtable.com"
 DEFAULT_DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 
 DEFAULT_INVOICE_DIR = Path("data/invoices")
-DEFAULT_SELLER_NAME = "Managed Hubs Collaborative (demo seller)"
-DEFAULT_SELLER_ADDRESS = "c/o its fiscal sponsor\n1 Example Street, Suite 100\nSpringfield, USA"
-DEFAULT_PAYMENT_INSTRUCTIONS = (
-    "Pay by bank transfer to account 000-000-000 (demo). Quote the invoice number. "
-    "Set INVOICE_PAYMENT_INSTRUCTIONS for real instructions."
-)
 
 TABLE_KEYS = tuple(SYNCED)
 
@@ -148,9 +143,7 @@ class Settings:
         default_factory=lambda: dict(DEFAULT_STAGE_PROBABILITY)
     )
     invoice_dir: Path = DEFAULT_INVOICE_DIR
-    seller_name: str = DEFAULT_SELLER_NAME
-    seller_address: str = DEFAULT_SELLER_ADDRESS
-    payment_instructions: str = DEFAULT_PAYMENT_INSTRUCTIONS
+    seller: Seller = field(default_factory=Seller)
     access: AccessSettings = field(default_factory=AccessSettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
@@ -205,9 +198,7 @@ SETTING_NAMES = (
     "AIRTABLE_RETRY_BACKOFF",
     "SALES_LOCK_TIMEOUT",
     "INVOICE_DIR",
-    "INVOICE_SELLER_NAME",
-    "INVOICE_SELLER_ADDRESS",
-    "INVOICE_PAYMENT_INSTRUCTIONS",
+    *SELLER_SETTING_NAMES,
     *DELIVERY_SETTING_NAMES,
     *ACCESS_SETTING_NAMES,
 )
@@ -319,10 +310,7 @@ def load_settings(
         mapping=load_mapping(Path(mapping_path) if mapping_path else None),
         demo_dir=Path(demo_dir) if demo_dir else DEFAULT_DEMO_DIR,
         invoice_dir=Path(get("INVOICE_DIR") or DEFAULT_INVOICE_DIR),
-        seller_name=_raw_text(env, secrets, "INVOICE_SELLER_NAME") or DEFAULT_SELLER_NAME,
-        seller_address=_raw_text(env, secrets, "INVOICE_SELLER_ADDRESS") or DEFAULT_SELLER_ADDRESS,
-        payment_instructions=_raw_text(env, secrets, "INVOICE_PAYMENT_INSTRUCTIONS")
-        or DEFAULT_PAYMENT_INSTRUCTIONS,
+        seller=parse_seller(lambda name: _raw_text(env, secrets, name)),
         access=access,
         delivery=parse_delivery(get),
     )

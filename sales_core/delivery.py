@@ -72,7 +72,7 @@ class Outcome:
 
 
 def _seller(settings: Settings) -> str:
-    return settings.seller_name
+    return settings.seller.name
 
 
 # Invoices made here that went out as Authorized and were not sent yet.
@@ -136,7 +136,7 @@ def plan_sends(
                 attachment=f"{number}.pdf",
                 body=(
                     f"Dear {row['community']},\n\nPlease find attached invoice {number} for "
-                    f"{total}, due on {row['due_date']}.\n\n{settings.payment_instructions}\n\n"
+                    f"{total}, due on {row['due_date']}.\n\n{settings.seller.instructions_text}\n\n"
                     f"{seller}"
                 ),
             )
@@ -191,7 +191,7 @@ def plan_reminders(settings: Settings, today: date) -> tuple[list[Message], list
                 body=(
                     f"Dear {row['community']},\n\nInvoice {number} was due on {row['due_date']}"
                     f" and {balance} is still open. The attached statement lists every open "
-                    f"invoice.\n\n{settings.payment_instructions}\n\n{seller}"
+                    f"invoice.\n\n{settings.seller.instructions_text}\n\n{seller}"
                 ),
             )
         )

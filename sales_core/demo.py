@@ -14,7 +14,7 @@ from typing import Any
 from sales_core.airtable import PageCallback, RecordsCallback
 from sales_core.config import FieldMapping
 from sales_core.demogen import main as generator_main
-from sales_core.errors import SyncError
+from sales_core.errors import SyncError, TableNotFoundError
 
 
 class DemoSource:
@@ -39,7 +39,7 @@ class DemoSource:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise SyncError(f"The demo file {path} is missing.") from None
+            raise TableNotFoundError(f"The demo file {path} is missing.") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise SyncError(f"The demo file {path} is not valid JSON ({exc}).") from None
         records = data.get("records") if isinstance(data, dict) else None

@@ -1,6 +1,6 @@
 """Seeded, deterministic demo data in exactly the shape of AirTable's list-records API.
 
-`generate()` builds the four tables of the base (see specs/airtable-schema.md) for a non-profit
+`generate()` builds the five tables of the base (see specs/airtable-schema.md) for a non-profit
 that runs managed JupyterHubs for research and education communities; `write()` stores them as
 `<out>/<table>.json` = `{"records": [...]}`, the embedded default source of the dashboard
 (`data/demo/`). `python -m sales_core.demogen --scale N --out DIR` does both.
@@ -43,13 +43,14 @@ from typing import Any, cast
 
 from sales_core.airtable import to_json_value
 from sales_core.billing import Month, block_period, prorated_amount
+from sales_core.demo_charges import bill_to_fields, build_charges
 from sales_core.errors import ConfigError
 from sales_core.models import Contract, Invoice, Opportunity, Qualification
 from sales_core.qualification import CRITERIA, Answer, criterion_attr, recommend, score
 from sales_core.schema import airtable_names
 from sales_core.vocabulary import Stage
 
-TABLE_KEYS = ("opportunities", "contracts", "invoices", "qualifications")
+TABLE_KEYS = ("opportunities", "contracts", "invoices", "qualifications", "charges")
 
 STAGES = tuple(str(s) for s in Stage)
 
@@ -83,7 +84,7 @@ _BASE_COMMUNITIES: tuple[tuple[str, str, str], ...] = (
     ("Université de Montréal – Research Hub", "umontreal.example", "USD"),
     ("Universität Göttingen", "uni-goettingen.example", "EUR"),
     ("Universidade de São Paulo – Data Science Lab", "usp.example", "USD"),
-    ("Kyoto University – Open Science Hub", "kyoto-u.example", "JPY"),
+    ("京都大学 オープンサイエンスハブ", "kyoto-u.example", "JPY"),
     ("University of Edinburgh – School of GeoSciences", "ed.example", "GBP"),
     ("Pangeo Climate Community", "pangeo.example", "USD"),
     ("CryoCloud Polar Science", "cryocloud.example", "USD"),
@@ -104,13 +105,13 @@ _BASE_COMMUNITIES: tuple[tuple[str, str, str], ...] = (
     ("University of Bristol – Jean Golding Institute", "bristol.example", "GBP"),
     ("Imperial College London – Earth Science", "imperial.example", "GBP"),
     ("University of Toronto – Statistical Sciences", "utoronto.example", "USD"),
-    ("University of British Columbia – EOAS", "ubc.example", "USD"),
-    ("University of Cape Town – eResearch", "uct.example", "USD"),
+    ("جامعة الملك عبدالله للعلوم والتقنية", "kaust.example", "USD"),
+    ("האוניברסיטה העברית בירושלים", "huji.example", "USD"),
     ("Makerere University – Data Science Africa", "mak.example", "USD"),
     ("Indian Institute of Science – Climate Lab", "iisc.example", "USD"),
     ("Universidad Nacional Autónoma de México – LANCIS", "unam.example", "USD"),
     ("University of Washington – eScience Institute", "uw.example", "USD"),
-    ("University of Michigan – Atmospheric Science", "umich.example", "USD"),
+    ("서울대학교 데이터사이언스대학원", "snu.example", "USD"),
     ("Georgia Tech – Computational Media", "gatech.example", "USD"),
     ("UC Berkeley – Data Science Connector Courses", "berkeley.example", "USD"),
     ("Cal State LA – Data Science Program", "calstatela.example", "USD"),
@@ -382,6 +383,7 @@ class _Generator:
         self.opportunities: list[Record] = []
         self.invoices: list[Record] = []
         self.qualifications: list[Record] = []
+        self.charges: list[Record] = []
 
     # randomness and ids
 
@@ -508,7 +510,7 @@ class _Generator:
         return [
             # fee 99999 JPY from the 11th: first invoice 66666 (20 of 30 days at the default today)
             pinned(
-                "Kyoto University – Open Science Hub",
+                "京都大学 オープンサイエンスハブ",
                 "Active",
                 "Monthly",
                 _add_months(m, -7).replace(day=11),
@@ -634,6 +636,7 @@ class _Generator:
 
     def contract_records(self) -> list[Record]:
         rng = self._rng("contract-records")
+        bill_to = self._rng("bill-to")
         records = []
         for c in self.contracts:
             fields: Fields = {
@@ -660,6 +663,7 @@ class _Generator:
             fields[_C["billing_email"]] = f"{rng.choice(_BILLING_LOCALS)}@{c.community.domain}"
             if c.opportunity_id is not None:
                 fields[_C["opportunity_ids"]] = [c.opportunity_id]
+            fields.update(bill_to_fields(bill_to, c))
             created = c.created
             if created is None:  # legacy contract, imported when the base was set up
                 created = self.clamp((c.start or self.today) - timedelta(days=rng.randint(5, 40)))
@@ -1055,7 +1059,13 @@ class _Generator:
             "contracts": by_creation(contracts),
             "invoices": self.invoices,  # already in issue (= creation) order
             "qualifications": by_creation(self.qualifications),
+            "charges": self.charges,
         }
+
+    def build_charges(self) -> None:
+        self.charges = build_charges(
+            self._rng("charges"), self.contracts, self.this_month, self.today, self.new_id
+        )
 
 
 def generate(
@@ -1079,6 +1089,7 @@ def generate(
     generator.build_invoices()
     generator.build_qualifications()
     generator.break_records()
+    generator.build_charges()
     return generator.records()
 
 

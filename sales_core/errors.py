@@ -46,6 +46,13 @@ class SyncError(SalesError, RuntimeError):
     """A sync did not complete; the previous data is unchanged."""
 
 
+class TableNotFoundError(AirtableError, SyncError):
+    """The base has no table of that name (AirTable's 404 TABLE_NOT_FOUND, or no demo file).
+
+    For an optional table (models.OPTIONAL_TABLES) the sync loads it empty and says so.
+    """
+
+
 class BillingError(SalesError, ValueError):
     """A wrong month, date or state change; the message says what is wrong."""
 

@@ -31,6 +31,8 @@ class SyncStatus:
     made_here: dict[str, int] = field(default_factory=dict)
     # Fields of invoices made here that a person must settle with AirTable (reconcile.py).
     conflicts: int = 0
+    # Optional tables the base lacked at the latest successful sync (models.OPTIONAL_TABLES).
+    missing_tables: tuple[str, ...] = ()
 
     def total(self, table: str) -> int:
         """What the app knows of a table: the synced copy plus what was made here since."""
@@ -60,6 +62,7 @@ class SyncStatus:
             "not_yet_in_airtable": self.pending_pushes,
             "made_here_not_yet_synced": self.made_here,
             "conflicts_with_airtable": self.conflicts,
+            "missing_tables": list(self.missing_tables),
         }
 
 
@@ -71,7 +74,8 @@ def sync_status(db_path: Path | str, *, lock_timeout: float = 10.0) -> SyncStatu
         )
         ok = store.query(
             con,
-            "SELECT id, finished_at, source FROM sync_runs WHERE status = 'ok' "
+            "SELECT id, finished_at, source, charges IS NULL AS no_charges FROM sync_runs "
+            "WHERE status = 'ok' "
             "ORDER BY id DESC LIMIT 1",
         )
         last = store.query(
@@ -120,6 +124,7 @@ def sync_status(db_path: Path | str, *, lock_timeout: float = 10.0) -> SyncStatu
         warnings=warnings,
         pending_pushes=pending,
         conflicts=conflicts,
+        missing_tables=("charges",) if ok and ok[0]["no_charges"] else (),
     )
 
 
@@ -144,7 +149,7 @@ def sync_history(
         return con.execute(
             """
             SELECT id, started_at, finished_at, source, status, opportunities, contracts,
-                   invoices, qualifications, rejected, warnings, requests, error
+                   invoices, qualifications, charges, rejected, warnings, requests, error
             FROM sync_runs ORDER BY id DESC LIMIT ?
             """,
             [limit],

@@ -3,7 +3,8 @@
 The run plans `Invoice`s, the ledger stores them (a `generated_invoices` row plus its
 `invoice_lines`) and reads them back, the PDF prints them and the push sends them: the same
 type all the way. Invoices synced from AirTable are `models.Invoice`, the table's declaration.
-Today every invoice has one fee line; charges and credits add lines of other kinds.
+An invoice of run M has the contract's fee line for the period beginning in M, if any, and a
+line per unbilled charge (docs/billing.md, "Lines and charges").
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ class InvoiceLine:
     days: int | None = None
     detail: str = ""  # e.g. the proration, printed under the period
     charge_id: str | None = None  # the Charges record a charge line bills (billed once)
+    charge_kind: str | None = None  # Pass-through, Service or Discount (charge lines)
+    quantity: Decimal | None = None  # printed when the charge gives it
+    unit_price: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,28 @@ class Invoice:
     number: str | None = None
     status: InvoiceStatus = InvoiceStatus.DRAFT
     note: str = ""
+    # Bill to, as the contract gave it when the invoice was made (printed on the document).
+    billing_contact: str | None = None
+    billing_address: str | None = None
+    po_number: str | None = None
+    customer_tax_id: str | None = None
+    # Its state since: payments and credit notes recorded, the paid date, why it was voided.
+    amount_paid: Decimal = Decimal("0")
+    credited: Decimal = Decimal("0")
+    paid_date: date | None = None
+    void_reason: str | None = None
+
+    @property
+    def total(self) -> Decimal:
+        """What is owed once credit notes are taken off: the subtotal (`amount`) less credits."""
+        return self.amount - self.credited
+
+    @property
+    def balance(self) -> Decimal:
+        """What remains due: nothing on a Paid or Void invoice."""
+        if self.status in (InvoiceStatus.PAID, InvoiceStatus.VOID):
+            return Decimal("0")
+        return self.total - self.amount_paid
 
     @property
     def amount(self) -> Decimal:
@@ -112,9 +138,18 @@ class Invoice:
         return next((line for line in self.lines if line.kind == LineKind.FEE), None)
 
     @property
+    def charges(self) -> tuple[InvoiceLine, ...]:
+        return tuple(line for line in self.lines if line.kind == LineKind.CHARGE)
+
+    @property
     def description(self) -> str:
-        first = self.fee or (self.lines[0] if self.lines else None)
-        return first.description if first else ""
+        if self.fee is not None:
+            return self.fee.description
+        count = len(self.charges)
+        return (
+            f"{count} charge{'s' if count != 1 else ''} ({self.contract_name}), "
+            f"{self.period_start} – {self.period_end}"
+        )
 
     @property
     def days(self) -> int:

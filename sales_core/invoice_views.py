@@ -43,6 +43,17 @@ def plan_frame(plan: Plan, excesses: dict[str, Decimal] | None = None) -> pd.Dat
         ],
         columns=PLAN_COLUMNS,
     )
+    if any(d.charges for d in plan.drafts):
+        frame.insert(
+            2,
+            "Charges",
+            [
+                money.grouped(sum((c.amount for c in d.charges), Decimal(0)), d.currency)
+                if d.charges
+                else None
+                for d in plan.drafts
+            ],
+        )
     if any(d.note for d in plan.drafts):
         frame.insert(1, "Note", [d.note for d in plan.drafts])
     if excesses:
@@ -57,6 +68,31 @@ def plan_frame(plan: Plan, excesses: dict[str, Decimal] | None = None) -> pd.Dat
             ],
         )
     return frame
+
+
+CHARGE_COLUMNS = ["Contract", "Charge", "Kind", "Service period", "Detail", "Amount", "Currency"]
+
+
+def charges_frame(plan: Plan) -> pd.DataFrame:
+    """Every charge the run would bill, one row each, under the invoice it goes on."""
+    return pd.DataFrame(
+        [
+            {
+                "Contract": d.contract_name,
+                "Charge": line.description,
+                "Kind": line.charge_kind,
+                "Service period": f"{line.period_start} – {line.period_end}"
+                if line.period_start and line.period_end
+                else None,
+                "Detail": line.detail or None,
+                "Amount": money.grouped(line.amount, d.currency),
+                "Currency": d.currency,
+            }
+            for d in plan.drafts
+            for line in d.charges
+        ],
+        columns=CHARGE_COLUMNS,
+    )
 
 
 def burndown_frame(settings: Settings) -> pd.DataFrame:

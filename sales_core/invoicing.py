@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,10 @@ from sales_core.billing import (
 )
 from sales_core.config import Settings
 from sales_core.errors import SalesError, UnprintableTextError
-from sales_core.invoice import Invoice
+from sales_core.invoice import Invoice, InvoiceLine
 from sales_core.ledger import audit, seller, write_lock
-from sales_core.models import Contract
+from sales_core.models import Charge, Contract
+from sales_core.seller_settings import require_real_seller
 
 Progress = Callable[[str, float], None]
 
@@ -43,11 +45,13 @@ _CONTRACT_COLUMNS = ", ".join(c.attr for c in schema.columns(Contract))
 # Only invoices that end on or after the month's first day can overlap a period beginning in
 # the month, and only contracts still covering some day of it can bill: the rest are not read.
 _KNOWN_SQL = """
-SELECT contract_id, period_start, period_end, status, number, invoice_key
+SELECT contract_id, period_start, period_end, status, number, invoice_key,
+       coalesce(void_mode = 'waive', false) AS waived
 FROM generated_invoices
 WHERE period_end >= $first
 UNION ALL
-SELECT unnest(contract_ids) AS contract_id, period_start, period_end, status, number, invoice_key
+SELECT unnest(contract_ids) AS contract_id, period_start, period_end, status, number, invoice_key,
+       false AS waived
 FROM invoices
 WHERE coalesce(type, $receivable) <> $payable
   AND period_end >= $first
@@ -85,6 +89,25 @@ class RunResult:
         return plan_json(replace(self.plan, drafts=tuple(self.created)), numbered=True)
 
 
+def _line_json(line: InvoiceLine, currency: str) -> dict[str, Any]:
+    def day(value: date | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    def number(value: Decimal | None) -> str | None:
+        return money.plain_number(value) if value is not None else None
+
+    return {
+        "kind": str(line.kind),
+        "description": line.description,
+        "period_start": day(line.period_start),
+        "period_end": day(line.period_end),
+        "quantity": number(line.quantity),
+        "unit_price": number(line.unit_price),
+        "amount": money.plain(line.amount, currency),
+        "charge_id": line.charge_id,
+    }
+
+
 def plan_json(plan: Plan, *, numbered: bool = False) -> dict[str, Any]:
     """The JSON object of billing.md: amounts and dates as strings."""
 
@@ -100,6 +123,7 @@ def plan_json(plan: Plan, *, numbered: bool = False) -> dict[str, Any]:
             "currency": draft.currency,
             "due_date": draft.due_date.isoformat(),
             "description": draft.description,
+            "lines": [_line_json(line, draft.currency) for line in draft.lines],
         }
         if numbered:
             data["invoice_number"] = draft.number
@@ -116,13 +140,31 @@ def plan_json(plan: Plan, *, numbered: bool = False) -> dict[str, Any]:
     }
 
 
-def _contracts(con: store.Connection, month: Month) -> list[Contract]:
+# The charges no invoice bills yet (a line's charge_id is unique; a voided invoice billed
+# again has released its charges) that run M may bill: Bill In in M or earlier.
+_UNBILLED_CHARGES_SQL = f"""
+SELECT {", ".join(c.attr for c in schema.columns(Charge))} FROM charges
+WHERE bill_in IS NOT NULL AND bill_in <= $last
+  AND id NOT IN (SELECT charge_id FROM invoice_lines WHERE charge_id IS NOT NULL)
+ORDER BY id
+"""
+
+
+def _charges(con: store.Connection, month: Month) -> list[Charge]:
+    rows = store.query(con, _UNBILLED_CHARGES_SQL, {"last": month.last})
+    return [Charge.model_construct(**row) for row in rows]
+
+
+def _contracts(con: store.Connection, month: Month, charges: list[Charge]) -> list[Contract]:
+    """The contracts run `month` may bill, and those with charges waiting (so that a charge on
+    a contract that ended earlier is billed, and one on a contract never billed is listed)."""
     rows = store.query(
         con,
         f"SELECT {_CONTRACT_COLUMNS} FROM contracts "
-        "WHERE NOT list_contains($not_billed_contracts, coalesce(status, '')) "
-        "AND (end_date IS NULL OR end_date >= $first) ORDER BY id",
-        {"first": month.first},
+        "WHERE (NOT list_contains($not_billed_contracts, coalesce(status, '')) "
+        "AND (end_date IS NULL OR end_date >= $first)) "
+        "OR id IN (SELECT unnest($with_charges)) ORDER BY id",
+        {"first": month.first, "with_charges": sorted({c.contract_id or "" for c in charges})},
     )
     # Rows of the store were validated when they were synced.
     return [Contract.model_construct(**row) for row in rows]
@@ -147,7 +189,8 @@ def _known(con: store.Connection, month: Month) -> list[KnownInvoice]:
 
 
 def _plan(con: store.Connection, month: Month, issue_date: date | None) -> Plan:
-    return plan_run(_contracts(con, month), _known(con, month), month, issue_date)
+    charges = _charges(con, month)
+    return plan_run(_contracts(con, month, charges), _known(con, month), month, issue_date, charges)
 
 
 def preview(settings: Settings, month: Month, issue_date: date | None = None) -> Plan:
@@ -179,7 +222,7 @@ def unbilled_months(settings: Settings, month: Month) -> list[str]:
         start = Month.of(first)
         if start >= month:
             return []
-        contracts, known = _contracts(con, start), _known(con, start)
+        contracts, known = _contracts(con, start, []), _known(con, start)
     earlier: list[Month] = []
     while start < month:
         earlier.append(start)
@@ -229,6 +272,7 @@ def generate(
     (nothing written) unless `actor` is a biller.
     """
     require(actor, "biller", f"generate the invoices of {month}")
+    require_real_seller(settings.seller, settings.airtable_configured, "generate invoices")
 
     def say(message: str, fraction: float) -> None:
         if progress is not None:

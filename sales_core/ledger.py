@@ -19,6 +19,7 @@ from sales_core.access import Actor, require
 from sales_core.config import Settings
 from sales_core.errors import BillingError
 from sales_core.invoice import Invoice, InvoiceLine, check_transition
+from sales_core.seller_settings import require_real_seller
 from sales_core.vocabulary import InvoiceStatus, LineKind
 
 # One invoice-changing operation at a time in this process (runs and state changes).
@@ -63,6 +64,10 @@ _HEADER = pa.schema(
         ("description", pa.string()),
         ("run_month", pa.string()),
         ("created_by", pa.string()),
+        ("billing_contact", pa.string()),
+        ("billing_address", pa.string()),
+        ("po_number", pa.string()),
+        ("customer_tax_id", pa.string()),
     ]
 )
 _LINE = pa.schema(
@@ -77,6 +82,9 @@ _LINE = pa.schema(
         ("days", pa.int32()),
         ("detail", pa.string()),
         ("charge_id", pa.string()),
+        ("charge_kind", pa.string()),
+        ("quantity", pa.decimal128(18, 4)),
+        ("unit_price", pa.decimal128(18, 6)),
     ]
 )
 
@@ -110,6 +118,10 @@ def insert(con: store.Connection, invoices: list[Invoice], *, run_month: str, ac
             "description": i.description,
             "run_month": run_month,
             "created_by": actor,
+            "billing_contact": i.billing_contact,
+            "billing_address": i.billing_address,
+            "po_number": i.po_number,
+            "customer_tax_id": i.customer_tax_id,
         }
         for i in invoices
     ]
@@ -125,6 +137,9 @@ def insert(con: store.Connection, invoices: list[Invoice], *, run_month: str, ac
             "days": line.days,
             "detail": line.detail,
             "charge_id": line.charge_id,
+            "charge_kind": line.charge_kind,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
         }
         for i in invoices
         for position, line in enumerate(i.lines, start=1)
@@ -150,11 +165,22 @@ def insert(con: store.Connection, invoices: list[Invoice], *, run_month: str, ac
 _LOAD_SQL = """
 SELECT g.invoice_key, g.number, g.contract_id, g.contract_name, g.community, g.billing_email,
        g.period_start, g.period_end, g.currency, g.issue_date, g.due_date, g.status,
+       coalesce(g.billing_contact, c.billing_contact) AS billing_contact,
+       coalesce(g.billing_address, c.billing_address) AS billing_address,
+       coalesce(g.po_number, c.po_number) AS po_number,
+       coalesce(g.customer_tax_id, c.customer_tax_id) AS customer_tax_id,
+       coalesce(g.amount_paid, 0) AS amount_paid,
+       (SELECT coalesce(sum(n.amount), 0) FROM credit_notes AS n
+        WHERE n.credited_number = g.number) AS credited,
+       g.paid_date, g.void_reason,
        list({'kind': l.kind, 'description': l.description, 'amount': l.amount,
              'period_start': l.period_start, 'period_end': l.period_end, 'days': l.days,
-             'detail': l.detail, 'charge_id': l.charge_id} ORDER BY l.position) AS lines
+             'detail': l.detail, 'charge_id': coalesce(l.charge_id, l.released_charge_id),
+             'charge_kind': l.charge_kind, 'quantity': l.quantity, 'unit_price': l.unit_price}
+            ORDER BY l.position) AS lines
 FROM generated_invoices AS g
 JOIN invoice_lines AS l USING (invoice_key)
+LEFT JOIN contracts AS c ON c.id = g.contract_id
 WHERE list_contains($numbers, g.number)
 GROUP BY ALL
 ORDER BY g.number
@@ -174,7 +200,7 @@ def load(con: store.Connection, numbers: list[str]) -> list[Invoice]:
 
 def seller(settings: Settings) -> pdf.Seller:
     """The seller block of the PDFs, from the settings."""
-    return pdf.Seller(settings.seller_name, settings.seller_address, settings.payment_instructions)
+    return settings.seller
 
 
 @dataclass(frozen=True)
@@ -185,6 +211,7 @@ class Change:
     target: str
     paid_date: date | None = None
     reason: str | None = None
+    mode: str = "rebill"  # a void: bill the period again ('rebill') or 'waive' it
 
 
 def change_status(settings: Settings, change: Change, *, actor: Actor, today: date) -> None:
@@ -201,26 +228,30 @@ def change_status(settings: Settings, change: Change, *, actor: Actor, today: da
     }
     verb = next((v for s, v in verbs.items() if s == change.target), f"set to {change.target}")
     require(actor, "biller", f"{verb} invoice {change.number}")
+    if change.target == InvoiceStatus.AUTHORIZED:
+        require_real_seller(settings.seller, settings.airtable_configured, "authorize invoices")
     if change.target == InvoiceStatus.PAID:
         if change.paid_date is None:
             raise BillingError("Give the date the payment arrived.")
         if change.paid_date > today:
             raise BillingError(f"The paid date {change.paid_date} is in the future.")
-    reason = (change.reason or "").strip()
     if change.target == InvoiceStatus.VOID:
-        if not reason:
-            raise BillingError("Give a reason for voiding the invoice.")
-        if len(reason) > 500:
-            raise BillingError("Keep the void reason under 500 characters.")
+        from sales_core import corrections
+
+        corrections.void(
+            settings, change.number, reason=change.reason or "", mode=change.mode, actor=actor
+        )
+        return
     with (
         write_lock,
         store.write_transaction(settings.db_path, lock_timeout=settings.lock_timeout) as con,
     ):
         rows = store.query(
             con,
-            "SELECT status, issue_date, amount, amount_paid, currency, invoice_key "
-            "FROM generated_invoices WHERE number = ?",
-            [change.number],
+            "SELECT status, issue_date, amount, amount_paid, currency, invoice_key, "
+            "(SELECT coalesce(sum(amount), 0) FROM credit_notes WHERE credited_number = ?) "
+            "AS credited FROM generated_invoices WHERE number = ?",
+            [change.number, change.number],
         )
         if not rows:
             raise BillingError(
@@ -228,7 +259,8 @@ def change_status(settings: Settings, change: Change, *, actor: Actor, today: da
                 f"are changed in AirTable."
             )
         check_transition(rows[0]["status"], change.target)
-        balance = rows[0]["amount"] - (rows[0]["amount_paid"] or 0)
+        # What is still due: the amount less payments and credit notes.
+        balance = rows[0]["amount"] - (rows[0]["amount_paid"] or 0) - rows[0]["credited"]
         if change.paid_date is not None and change.paid_date < rows[0]["issue_date"]:
             raise BillingError(
                 f"The paid date {change.paid_date} is before the issue date "
@@ -239,23 +271,22 @@ def change_status(settings: Settings, change: Change, *, actor: Actor, today: da
             f"""
             UPDATE generated_invoices
             SET status = $target, paid_date = coalesce($paid_date, paid_date),
-                void_reason = coalesce($reason, void_reason), updated_at = $now,
-                amount_paid = CASE WHEN $target = $paid THEN amount ELSE amount_paid END,
+                updated_at = $now,
+                amount_paid = CASE WHEN $target = $paid
+                                   THEN coalesce(amount_paid, 0) + $balance
+                                   ELSE amount_paid END,
                 {outbox.QUEUED}
             WHERE number = $number
             """,
             {
                 "target": change.target,
                 "paid_date": change.paid_date,
-                "reason": reason if change.target == InvoiceStatus.VOID else None,
+                "balance": max(balance, 0),
                 "now": store.utcnow(),
                 "number": change.number,
             },
         )
-        detail = {
-            InvoiceStatus.PAID: f"paid on {change.paid_date}",
-            InvoiceStatus.VOID: reason,
-        }.get(InvoiceStatus(change.target))
+        detail = f"paid on {change.paid_date}" if change.target == InvoiceStatus.PAID else None
         if change.target == InvoiceStatus.PAID and balance > 0:  # the rest of it, paid at once
             con.execute(
                 "INSERT INTO payments (number, invoice_key, amount, currency, paid_on, "
@@ -287,6 +318,7 @@ def authorize_many(
     wanted = list(dict.fromkeys(n.strip() for n in numbers if n.strip()))
     what = f"run {month}" if month and not wanted else f"{len(wanted)} invoices"
     require(actor, "biller", f"authorize the drafts of {what}")
+    require_real_seller(settings.seller, settings.airtable_configured, "authorize invoices")
     with (
         write_lock,
         store.write_transaction(settings.db_path, lock_timeout=settings.lock_timeout) as con,
@@ -367,20 +399,21 @@ def generated_invoices(
         params.append(month)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-        frame = con.execute(
+        return store.frame(
+            con,
             f"SELECT {INVOICE_COLUMNS} FROM generated_invoices {clause} "
             "ORDER BY issue_date DESC, number DESC",
             params,
-        ).df()
-    return frame
+        )
 
 
 def pending_push_count(settings: Settings) -> int:
     """How many invoices AirTable has not heard of yet: made here (new or changed), or synced
     with a payment recorded here."""
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-        return outbox.pending_count(con, outbox.INVOICES) + outbox.pending_count(
-            con, outbox.SYNCED_INVOICES
+        return sum(
+            outbox.pending_count(con, queue)
+            for queue in (outbox.INVOICES, outbox.SYNCED_INVOICES, outbox.CREDIT_NOTES)
         )
 
 

@@ -469,6 +469,136 @@ _M13 = (
     """,
 )
 
+# Charges (what an invoice bills besides the fee), the contract's bill-to fields, and what a
+# charge line prints. A voided invoice that is billed again releases its charges: the line
+# keeps the charge's id in released_charge_id, and charge_id (unique) is free for the next run.
+_M14 = (
+    "ALTER TABLE contracts ADD COLUMN billing_contact VARCHAR",
+    "ALTER TABLE contracts ADD COLUMN billing_address VARCHAR",
+    "ALTER TABLE contracts ADD COLUMN customer_tax_id VARCHAR",
+    """
+    CREATE TABLE charges (
+        id VARCHAR PRIMARY KEY,
+        description VARCHAR NOT NULL,
+        contract_ids VARCHAR[],
+        contract_id VARCHAR,
+        kind VARCHAR,
+        amount DECIMAL(18, 2) NOT NULL,
+        currency VARCHAR,
+        service_start DATE,
+        service_end DATE,
+        bill_in DATE,
+        quantity DECIMAL(18, 4),
+        unit_price DECIMAL(18, 6),
+        created_time TIMESTAMP
+    )
+    """,
+    "ALTER TABLE sync_runs ADD COLUMN charges INTEGER",
+    "ALTER TABLE invoice_lines ADD COLUMN charge_kind VARCHAR",
+    "ALTER TABLE invoice_lines ADD COLUMN quantity DECIMAL(18, 4)",
+    "ALTER TABLE invoice_lines ADD COLUMN unit_price DECIMAL(18, 6)",
+    "ALTER TABLE invoice_lines ADD COLUMN released_charge_id VARCHAR",
+)
+
+# Corrections. A void either bills the period again ('rebill', what every void did before) or
+# waives it ('waive': its period and charges stay covered). Credit notes: their own numbers,
+# pushed to AirTable's Invoices table as ACCRECCREDIT rows linked to the invoice they credit.
+# The receivables view gains what was credited, lowering the balance, and the credit notes
+# made here as rows of their own (type ACCRECCREDIT), for revenue.
+_M15 = (
+    "ALTER TABLE generated_invoices ADD COLUMN void_mode VARCHAR",
+    "ALTER TABLE invoices ADD COLUMN credited_invoice_ids VARCHAR[]",
+    """
+    CREATE TABLE credit_notes (
+        invoice_key VARCHAR PRIMARY KEY,
+        number VARCHAR NOT NULL UNIQUE,
+        credited_number VARCHAR NOT NULL,
+        credited_key VARCHAR,
+        credited_record_id VARCHAR,
+        contract_id VARCHAR,
+        community VARCHAR,
+        currency VARCHAR NOT NULL,
+        amount DECIMAL(18, 2) NOT NULL,
+        reason VARCHAR NOT NULL,
+        issue_date DATE NOT NULL,
+        created_by VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        updated_at TIMESTAMP NOT NULL,
+        airtable_id VARCHAR,
+        push_state VARCHAR NOT NULL,
+        revision INTEGER NOT NULL DEFAULT 0,
+        pushed_at TIMESTAMP,
+        push_error VARCHAR
+    )
+    """,
+    "DROP VIEW receivables",
+    """
+    CREATE VIEW receivables AS
+    WITH credits AS (
+        SELECT credited_number AS number, sum(amount) AS credited
+        FROM credit_notes GROUP BY ALL
+        UNION ALL
+        SELECT t.number, sum(n.amount) AS credited
+        FROM invoices AS n JOIN invoices AS t ON t.id = n.credited_invoice_ids[1]
+        WHERE n.type = 'ACCRECCREDIT' AND coalesce(n.status, '') <> 'Void'
+          AND (n.invoice_key IS NULL
+               OR n.invoice_key NOT IN (SELECT invoice_key FROM credit_notes))
+        GROUP BY ALL
+    ),
+    credited AS (SELECT number, sum(credited) AS credited FROM credits GROUP BY ALL),
+    synced AS (
+        SELECT i.id, i.number, i.invoice_key, i.contract_ids, i.contract_id, i.period_start,
+               i.period_end, i.issue_date, i.due_date, i.amount, i.currency,
+               CASE WHEN c.airtable_id IS NULL THEN i.status ELSE c.status END AS status,
+               CASE WHEN c.airtable_id IS NULL THEN i.paid_date ELSE c.paid_date END
+                   AS paid_date,
+               i.type, i.created_time,
+               CASE WHEN c.airtable_id IS NULL THEN i.amount_paid ELSE c.amount_paid END
+                   AS amount_paid
+        FROM invoices AS i
+        LEFT JOIN synced_invoice_changes AS c
+               ON c.airtable_id = i.id AND c.push_state <> 'pushed'
+        WHERE (i.invoice_key IS NULL
+               OR i.invoice_key NOT IN (SELECT invoice_key FROM generated_invoices))
+          AND (i.invoice_key IS NULL
+               OR i.invoice_key NOT IN (SELECT invoice_key FROM credit_notes))
+    ),
+    made_here AS (
+        SELECT coalesce(g.airtable_id, 'local:' || g.invoice_key) AS id, g.number,
+               g.invoice_key, [g.contract_id] AS contract_ids, g.contract_id, g.period_start,
+               g.period_end, g.issue_date, g.due_date, g.amount, g.currency, g.status,
+               g.paid_date, 'ACCREC' AS type, g.created_at AS created_time, g.amount_paid
+        FROM generated_invoices AS g
+    )
+    SELECT r.id, r.number, r.invoice_key, r.contract_ids, r.contract_id, r.period_start,
+           r.period_end, r.issue_date, r.due_date, r.amount, r.currency, r.status,
+           r.paid_date, r.type, r.created_time, r.amount_paid,
+           CASE WHEN r.status IN ('Paid', 'Void') OR r.type = 'ACCRECCREDIT' THEN 0
+                ELSE r.amount - coalesce(r.amount_paid, 0) - coalesce(k.credited, 0)
+           END AS balance,
+           coalesce(k.credited, 0) AS credited
+    FROM (SELECT * FROM synced UNION ALL SELECT * FROM made_here) AS r
+    LEFT JOIN credited AS k
+           ON k.number = r.number AND coalesce(r.type, 'ACCREC') = 'ACCREC'
+    UNION ALL
+    SELECT coalesce(n.airtable_id, 'local:' || n.invoice_key) AS id, n.number, n.invoice_key,
+           [n.contract_id] AS contract_ids, n.contract_id, NULL AS period_start,
+           NULL AS period_end, n.issue_date, n.issue_date AS due_date, n.amount, n.currency,
+           'Authorized' AS status, NULL AS paid_date, 'ACCRECCREDIT' AS type,
+           n.created_at AS created_time, NULL AS amount_paid, 0 AS balance, 0 AS credited
+    FROM credit_notes AS n
+    """,
+)
+
+# Bill to, as the contract gave it when an invoice was made: an address corrected later does not
+# rewrite invoices already sent. Invoices made before this print the contract's current values.
+_M16 = (
+    "ALTER TABLE generated_invoices ADD COLUMN billing_contact VARCHAR",
+    "ALTER TABLE generated_invoices ADD COLUMN billing_address VARCHAR",
+    "ALTER TABLE generated_invoices ADD COLUMN po_number VARCHAR",
+    "ALTER TABLE generated_invoices ADD COLUMN customer_tax_id VARCHAR",
+)
+
 # Append only: a released migration is never edited; add a new one instead.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "current tables, sync runs, quarantine, opportunity history", _M1),
@@ -484,6 +614,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "the state agreed with AirTable, its Void Reason, and conflicts", _M11),
     Migration(12, "payments, Amount Paid and the balance of every receivable", _M12),
     Migration(13, "Sent At and the emails sent, once per invoice and step", _M13),
+    Migration(14, "charges, the bill-to fields of a contract, and what a charge line prints", _M14),
+    Migration(15, "void and bill again or waive; credit notes; credits lower the balance", _M15),
+    Migration(16, "the bill-to details of an invoice, as its contract gave them", _M16),
 )
 
 LATEST = MIGRATIONS[-1].version

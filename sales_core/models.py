@@ -27,6 +27,8 @@ from sales_core.schema import (
     INT,
     LINKS,
     MONEY,
+    PRICE,
+    QUANTITY,
     RATING,
     TEXT,
     Col,
@@ -36,6 +38,7 @@ from sales_core.vocabulary import (
     Answer,
     BillingFrequency,
     Category,
+    ChargeKind,
     ContractStatus,
     InvoiceStatus,
     InvoiceType,
@@ -130,6 +133,9 @@ class Contract(_Record):
     billing_email: Annotated[str | None, Col("Billing Email", TEXT)] = None
     created_time: Annotated[datetime | None, CREATED] = None
     po_number: Annotated[str | None, Col("PO Number", TEXT)] = None
+    billing_contact: Annotated[str | None, Col("Billing Contact", TEXT)] = None
+    billing_address: Annotated[str | None, Col("Billing Address", TEXT)] = None
+    customer_tax_id: Annotated[str | None, Col("Customer Tax ID", TEXT)] = None
 
 
 # An invoice is never rejected for one bad field: its number, key and period must stay known,
@@ -160,6 +166,29 @@ class Invoice(_Record):
     type: Annotated[str, Col("Type", select(InvoiceType), drop_on_error=True)] = (
         InvoiceType.RECEIVABLE
     )
+    created_time: Annotated[datetime | None, CREATED] = None
+    # On a credit note: the invoice it credits.
+    credited_invoice_ids: Annotated[
+        tuple[str, ...], Col("Credited Invoice", LINKS, drop_on_error=True)
+    ] = ()
+
+
+class Charge(_Record):
+    """What an invoice bills besides the fee: cloud costs passed through, a one-off service,
+    a discount (a negative amount). Billed once, by the first run of its Bill In month or later.
+    """
+
+    description: Annotated[str, Col("Description", TEXT, required=True)]
+    contract_ids: Annotated[tuple[str, ...], Col("Contract", LINKS, required=True)] = ()
+    contract_id: Annotated[str | None, Col(None, TEXT, first_of="contract_ids")] = None
+    kind: Annotated[str, Col("Kind", select(ChargeKind))] = ChargeKind.SERVICE
+    amount: Annotated[Decimal, Col("Amount", MONEY, required=True, minor_unit=True)]
+    currency: Annotated[str, Col("Currency", CURRENCY)] = "USD"
+    service_start: Annotated[date | None, Col("Service Start", DATE)] = None
+    service_end: Annotated[date | None, Col("Service End", DATE)] = None
+    bill_in: Annotated[date | None, Col("Bill In", DATE, needed_for="billing")] = None
+    quantity: Annotated[Decimal | None, Col("Quantity", QUANTITY, drop_on_error=True)] = None
+    unit_price: Annotated[Decimal | None, Col("Unit Price", PRICE, drop_on_error=True)] = None
     created_time: Annotated[datetime | None, CREATED] = None
 
 
@@ -204,18 +233,25 @@ class Qualification(_Record):
         return {c: n for c, n in found.items() if n is not None}
 
 
-Entity = Opportunity | Contract | Invoice | Qualification
+Entity = Opportunity | Contract | Invoice | Qualification | Charge
 
 # The synced tables: the store's table name -> its declaration, and AirTable's default name.
-SYNCED: dict[str, type[Opportunity] | type[Contract] | type[Invoice] | type[Qualification]] = {
+SYNCED: dict[
+    str,
+    type[Opportunity] | type[Contract] | type[Invoice] | type[Qualification] | type[Charge],
+] = {
     "opportunities": Opportunity,
     "contracts": Contract,
     "invoices": Invoice,
     "qualifications": Qualification,
+    "charges": Charge,
 }
 DEFAULT_TABLE_NAMES: dict[str, str] = {
     "opportunities": "Opportunities",
     "contracts": "Contracts",
     "invoices": "Invoices",
     "qualifications": "Qualifications",
+    "charges": "Charges",
 }
+# Tables a base may lack: the sync then loads them empty and says what cannot be done.
+OPTIONAL_TABLES: dict[str, str] = {"charges": "bill cloud costs, services and discounts"}

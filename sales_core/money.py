@@ -71,6 +71,12 @@ def plain(amount: Decimal, currency: str) -> str:
     return f"{quantize(amount, currency):f}"
 
 
+def plain_number(number: Decimal) -> str:
+    """A quantity or unit price as given, without trailing zeros: '1.5', '0.0425', '12'."""
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def grouped(amount: Decimal, currency: str) -> str:
     """Thousands separated, the currency's decimals, no code: '1,387.10', '66,666'."""
     return f"{quantize(amount, currency):,}"

@@ -3,7 +3,8 @@
 Each row that AirTable must hear of carries the outbox columns on its own table (`push_state`,
 `revision`, `airtable_id`, `pushed_at`, `push_error`), so that a change and its place in the
 queue are one UPDATE in one transaction. `QUEUES` names those tables: the invoices made here,
-the MANIAC-T assessments saved here, and the payments recorded on invoices synced from AirTable.
+the MANIAC-T assessments saved here, the payments recorded on invoices synced from AirTable,
+and the credit notes made here.
 
 - A change sets `push_state` 'pending' and increments `revision` (`QUEUED`).
 - Most queues upsert on their key; one (`SYNCED_INVOICES`) updates records AirTable made, by id.
@@ -57,7 +58,9 @@ ASSESSMENTS = Queue(
 SYNCED_INVOICES = Queue(
     "synced invoices", "synced_invoice_changes", "airtable_id", "invoices", "number", True
 )
-QUEUES = (INVOICES, ASSESSMENTS, SYNCED_INVOICES)
+# Credit notes made here: rows of AirTable's Invoices table (ACCRECCREDIT), upserted on their key.
+CREDIT_NOTES = Queue("credit notes", "credit_notes", "invoice_key", "invoices", "number")
+QUEUES = (INVOICES, ASSESSMENTS, SYNCED_INVOICES, CREDIT_NOTES)
 
 # The SET clause of any change that AirTable must hear of (bind `$pending`, through the
 # vocabulary of store.execute).

@@ -82,6 +82,24 @@ def as_fraction(value: object) -> Decimal:
     return number.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
 
 
+def _scaled(value: object, places: int, limit: Decimal) -> Decimal:
+    number = as_decimal(value)
+    if abs(number) >= limit:
+        raise FieldProblem("number too large")
+    return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def as_quantity(value: object) -> Decimal:
+    """A charge's quantity (printed on its line), kept to 4 decimals."""
+    return _scaled(value, 4, Decimal(10) ** 13)
+
+
+def as_unit_price(value: object) -> Decimal:
+    """A charge's unit price (printed on its line), kept to 6 decimals: a price per core-hour
+    may be finer than the currency's minor unit; only the line's amount is rounded to it."""
+    return _scaled(value, 6, Decimal(10) ** 11)
+
+
 def as_int(value: object) -> int:
     """A whole number; a float with no fraction is accepted."""
     if isinstance(value, bool) or not isinstance(value, int | float):

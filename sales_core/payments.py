@@ -86,6 +86,8 @@ SELECT number, invoice_key, NULL AS record_id, amount, currency, status, issue_d
        coalesce(amount_paid, 0) AS amount_paid
 FROM generated_invoices WHERE number = $number
 """
+# What credit notes took off the invoice (they lower its balance, like payments).
+_CREDITED = "SELECT coalesce(sum(credited), 0) FROM receivables WHERE number = $number"
 _SYNCED = """
 SELECT i.number, NULL AS invoice_key, i.id AS record_id, i.amount, i.currency,
        coalesce(c.status, i.status) AS status, i.issue_date,
@@ -155,7 +157,8 @@ def record(settings: Settings, payment: Payment, *, actor: Actor, today: date) -
                 f"The payment date {payment.paid_on} is before the issue date "
                 f"{invoice['issue_date']}."
             )
-        total = Decimal(invoice["amount"] or 0)
+        credited = Decimal(store.execute(con, _CREDITED, {"number": number}).fetchall()[0][0])
+        total = Decimal(invoice["amount"] or 0) - credited  # what is owed after credit notes
         before = Decimal(invoice["amount_paid"] or 0)
         balance = total - before
         if amount > balance:
@@ -261,18 +264,19 @@ def payments(settings: Settings, number: str | None = None) -> pd.DataFrame:
     """The payments recorded here, newest first (of one invoice, or all)."""
     where = "WHERE number = ?" if number else ""
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-        return con.execute(
+        return store.frame(
+            con,
             "SELECT number, paid_on, amount, currency, reference, recorded_by, recorded_at "
             f"FROM payments {where} ORDER BY recorded_at DESC, id DESC",
             [number] if number else [],
-        ).df()
+        )
 
 
 def open_receivables(settings: Settings) -> pd.DataFrame:
     """Every Authorized receivable with a balance, made here or synced: what a payment can be
     recorded on. Columns: number, community, amount, amount_paid, balance, currency, due_date."""
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-        return store.execute(
+        return store.frame(
             con,
             """
             SELECT i.number, coalesce(c.community, '') AS community, i.amount,
@@ -282,7 +286,7 @@ def open_receivables(settings: Settings) -> pd.DataFrame:
               AND i.number IS NOT NULL AND i.balance > 0
             ORDER BY i.due_date, i.number
             """,
-        ).df()
+        )
 
 
 # -- the push of synced invoices' changes ------------------------------------------------------

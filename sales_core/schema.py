@@ -38,6 +38,10 @@ class Kind:
 TEXT = Kind("VARCHAR", pa.string(), parsers.as_text)
 MONEY = Kind("DECIMAL(18,2)", pa.decimal128(18, 2), parsers.as_money)
 FRACTION = Kind("DECIMAL(9,6)", pa.decimal128(9, 6), parsers.as_fraction)
+# A charge's quantity and unit price: printed as given (a unit price may have more decimals
+# than the currency, e.g. 0.0425 per core-hour); only the line's amount is in minor units.
+QUANTITY = Kind("DECIMAL(18,4)", pa.decimal128(18, 4), parsers.as_quantity)
+PRICE = Kind("DECIMAL(18,6)", pa.decimal128(18, 6), parsers.as_unit_price)
 INT = Kind("INTEGER", pa.int32(), parsers.as_int)
 RATING = Kind("INTEGER", pa.int32(), parsers.as_rating)
 DATE = Kind("DATE", pa.date32(), parsers.as_date)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 
 from sales_core.errors import (
@@ -215,6 +216,16 @@ def data_version(db_path: Path | str, *, lock_timeout: float = 10.0) -> int:
 def execute(con: Connection, sql: str, params: dict[str, Any] | None = None) -> Connection:
     """Run one statement with named parameters, the vocabulary words it names included."""
     return con.execute(sql, bind(sql, params))
+
+
+def frame(
+    con: Connection, sql: str, params: list[Any] | dict[str, Any] | None = None
+) -> pd.DataFrame:
+    """Run a read query into a DataFrame whose money columns hold `Decimal`s (`.df()` would
+    give floats); dates and timestamps come back as pandas datetimes, as with `.df()`."""
+    bound = params if isinstance(params, list) else bind(sql, params)
+    table = con.sql(sql, params=bound).to_arrow_table()
+    return table.to_pandas(date_as_object=False)
 
 
 def query(

@@ -28,8 +28,14 @@ from sales_core import assessments, reconcile, schema, store
 from sales_core.airtable import AirtableSource, PageCallback, RecordsCallback
 from sales_core.config import TABLE_KEYS, FieldMapping, Settings, without_userinfo
 from sales_core.demo import DemoSource
-from sales_core.errors import DatabaseSettingError, SalesError, StoreBusyError, SyncError
-from sales_core.models import SYNCED, Entity, Problem
+from sales_core.errors import (
+    DatabaseSettingError,
+    SalesError,
+    StoreBusyError,
+    SyncError,
+    TableNotFoundError,
+)
+from sales_core.models import OPTIONAL_TABLES, SYNCED, Entity, Problem
 from sales_core.records import build_entity, compile_fields, parse_values
 
 Progress = Callable[[str], None]
@@ -39,6 +45,7 @@ LINKS: dict[str, tuple[str, str]] = {
     "contracts": ("opportunity_ids", "opportunities"),
     "invoices": ("contract_ids", "contracts"),
     "qualifications": ("opportunity_ids", "opportunities"),
+    "charges": ("contract_ids", "contracts"),
 }
 
 
@@ -89,6 +96,7 @@ class Validated:
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     rejected_ids: dict[str, list[str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    missing_tables: list[str] = field(default_factory=list)  # optional tables the base lacks
 
     @property
     def rejected(self) -> int:
@@ -119,6 +127,15 @@ class SyncResult:
     # that they come back with the fetch. How many went, and why the rest did not.
     pushed_assessments: int = 0
     push_error: str | None = None
+    missing_tables: list[str] = field(default_factory=list)  # optional tables the base lacks
+
+    @property
+    def missing_text(self) -> str:
+        """What the base lacks and what cannot be done without it ('' when nothing)."""
+        return " ".join(
+            f"The base has no {table.title()} table, needed to {OPTIONAL_TABLES[table]}."
+            for table in self.missing_tables
+        )
 
     @property
     def push_text(self) -> str:
@@ -232,6 +249,11 @@ class _Checker:
             self.entities[table_key].append(entity)
             rows.append(_row(entity))
 
+    def missing(self, table_key: str) -> None:
+        """The base has no such (optional) table: it loads empty, and the sync says so."""
+        self._reset(table_key)
+        self.out.missing_tables.append(table_key)
+
     def finish(self) -> Validated:
         """Every table is in: add the links to missing records and return the outcome."""
         for table_key in TABLE_KEYS:
@@ -257,9 +279,13 @@ class _Checker:
 
 
 def _validate(raw: dict[str, list[dict[str, Any]]], mapping: FieldMapping) -> Validated:
+    """A table missing from `raw` is empty, or, when optional, one the base does not have."""
     checker = _Checker(mapping)
     for table_key in TABLE_KEYS:
-        checker.add(table_key, raw.get(table_key, []))
+        if table_key in raw or table_key not in OPTIONAL_TABLES:
+            checker.add(table_key, raw.get(table_key, []))
+        else:
+            checker.missing(table_key)
     return checker.finish()
 
 
@@ -289,7 +315,12 @@ def fetch_and_validate(source: Source, progress: Progress | None = None) -> Vali
                 def on_records(key: str, attempt: int, page: list[dict[str, Any]]) -> None:
                     handover.put(("page", (key, attempt, page)))
 
-                source.fetch_table(table_key, on_page, on_records=on_records)
+                try:
+                    source.fetch_table(table_key, on_page, on_records=on_records)
+                except TableNotFoundError:
+                    if table_key not in OPTIONAL_TABLES:
+                        raise
+                    handover.put(("missing", table_key))
         except BaseException as exc:  # handed to the caller's thread below
             failures.append(exc)
         finally:
@@ -304,6 +335,8 @@ def fetch_and_validate(source: Source, progress: Progress | None = None) -> Vali
             if kind == "progress":
                 if progress is not None:
                     progress(payload)
+            elif kind == "missing":
+                checker.missing(payload)
             else:
                 table_key, attempt, page = payload
                 checker.add(table_key, page, attempt)
@@ -324,7 +357,11 @@ def fetch_all(source: Source, progress: Progress | None = None) -> dict[str, lis
     for table_key in TABLE_KEYS:
         if progress is not None:
             progress(f"Reading {source.mapping.table(table_key)}…")
-        raw[table_key] = source.fetch_table(table_key, on_page)
+        try:
+            raw[table_key] = source.fetch_table(table_key, on_page)
+        except TableNotFoundError:
+            if table_key not in OPTIONAL_TABLES:
+                raise
     return raw
 
 
@@ -379,8 +416,8 @@ def load(
     run_id = int(
         con.execute(
             "INSERT INTO sync_runs (started_at, finished_at, source, status, opportunities, "
-            "contracts, invoices, qualifications, rejected, warnings, requests) "
-            "VALUES (?, ?, ?, 'ok', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "contracts, invoices, qualifications, charges, rejected, warnings, requests) "
+            "VALUES (?, ?, ?, 'ok', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [
                 started_at,
                 now,
@@ -389,6 +426,8 @@ def load(
                 counts["contracts"],
                 counts["invoices"],
                 counts["qualifications"],
+                # None: the base has no Charges table (the Invoices page says what it misses).
+                None if "charges" in validated.missing_tables else counts["charges"],
                 validated.rejected,
                 validated.warnings,
                 requests,
@@ -523,4 +562,5 @@ def _run_sync(
         requests=src.request_count,
         pushed_assessments=pushed.pushed,
         push_error=pushed.error,
+        missing_tables=list(validated.missing_tables),
     )

@@ -130,6 +130,8 @@ SQL_WORDS: dict[str, str | list[str]] = {
     "invoice_states": texts(InvoiceStatus),
     "settled_states": texts(SETTLED_INVOICE_STATUSES),
     "receivable": InvoiceType.RECEIVABLE,
+    "pass_through": ChargeKind.PASS_THROUGH,
+    "credit_note": InvoiceType.CREDIT_NOTE,
     "payable": InvoiceType.PAYABLE,
     "pending": PushState.PENDING,
     "sending": PushState.SENDING,

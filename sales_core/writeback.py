@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sales_core import outbox, payments, reconcile, store
+from sales_core import corrections, outbox, payments, reconcile, store
 from sales_core.access import Actor, require
 from sales_core.airtable import AirtableSource
 from sales_core.config import Settings
@@ -22,8 +22,8 @@ __all__ = ["PushOutcome", "push_pending"]
 def push_pending(
     settings: Settings, *, actor: Actor, source: AirtableSource | None = None
 ) -> PushOutcome:
-    """Send every invoice made here that AirTable has not confirmed, and the payments recorded
-    on synced invoices; never raises for AirTable faults.
+    """Send every invoice made here that AirTable has not confirmed, the payments recorded
+    on synced invoices and the credit notes made here; never raises for AirTable faults.
 
     Returns how many were confirmed, how many stay pending, and the failure in words if any.
     Raises AccessDenied (nothing sent or written) unless `actor` is a biller.
@@ -60,4 +60,15 @@ def push_pending(
             confirmed=payments.confirmed,
         ),
     )
-    return made_here.plus(synced)
+    credits = outbox.push(
+        settings,
+        outbox.CREDIT_NOTES,
+        corrections.fields,
+        source=source,
+        hooks=outbox.Hooks(
+            audit=audited,
+            hold=lambda base, rows: corrections.check_before_push(settings, base, rows),
+            confirmed=corrections.remember_links,
+        ),
+    )
+    return made_here.plus(synced).plus(credits)

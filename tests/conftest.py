@@ -62,6 +62,7 @@ def loopback_settings(tmp_path: Path) -> LoopbackSettings:
 
     def make(server: FakeAirtable, **env: str | None) -> Settings:
         values = {
+            **SELLER_ENV,
             "AIRTABLE_API_KEY": server.token,
             "AIRTABLE_BASE_ID": server.base_id,
             "AIRTABLE_ENDPOINT_URL": server.endpoint_url,
@@ -82,6 +83,17 @@ def loopback_settings(tmp_path: Path) -> LoopbackSettings:
 
 # The demo's current month, and the loopback base's credentials.
 NOVEMBER = Month(2026, 11)
+# A seller with real-looking details: with AirTable configured, the demo placeholders refuse to
+# generate or authorize (seller_settings.require_real_seller).
+SELLER_ENV = {
+    "INVOICE_SELLER_NAME": "Managed Hubs Collaborative, Inc.",
+    "INVOICE_SELLER_ADDRESS": "c/o Open Science Fiscal Sponsor\n100 Harbor Way\nOakland, CA 94607",
+    "INVOICE_SELLER_TAX_ID": "EIN 12-3456789",
+    "INVOICE_ACCOUNT_NUMBER": "000123456789",
+    "INVOICE_ROUTING_NUMBER": "121000248",
+    "INVOICE_BANK_NAME": "Example Community Bank",
+}
+
 TOKEN = "test-token-0123456789"
 BASE = "appTESTBASE000001"
 
@@ -174,6 +186,7 @@ def use_in_environment(
     """Point the environment (the CLI's and the pages' settings) at this loopback base and
     these settings' database and PDF folder."""
     for name, value in {
+        **SELLER_ENV,
         "AIRTABLE_API_KEY": server.token,
         "AIRTABLE_BASE_ID": server.base_id,
         "AIRTABLE_ENDPOINT_URL": server.endpoint_url,

@@ -518,6 +518,11 @@ class FakeAirtable:
         with self._lock:
             del self._table(table).records[record_id]
 
+    def drop_table(self, table: str) -> None:
+        """Remove a whole table: requests naming it get 404 TABLE_NOT_FOUND."""
+        with self._lock:
+            del self._tables[self._table(table).name]
+
     def _table(self, name_or_id: str) -> _Table:
         if name_or_id in self._tables:
             return self._tables[name_or_id]

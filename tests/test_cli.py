@@ -15,7 +15,7 @@ import pytest
 from sales_core import demogen, store
 from sales_core.billing import Month
 from sales_core.cli import build_parser, main
-from tests.conftest import BAD_SALES_DB_KINDS, bad_sales_db, serve_demo
+from tests.conftest import BAD_SALES_DB_KINDS, SELLER_ENV, bad_sales_db, serve_demo
 from tests.fake_airtable import FakeAirtable
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
@@ -114,7 +114,7 @@ def test_a_password_in_the_endpoint_url_is_never_echoed(
 
 
 def test_month_words_for_cron() -> None:
-    from sales_core.cli import _month
+    from sales_core.cli_common import month_of as _month
 
     assert str(_month("current", date(2026, 12, 3))) == "2026-12"
     assert str(_month("previous", date(2026, 12, 3))) == "2026-11"
@@ -148,14 +148,18 @@ def test_piping_into_head_ends_quietly(tmp_path: Path) -> None:
     env.pop("AIRTABLE_API_KEY", None)
     subprocess.run([sys.executable, "-m", "sales_core", "sync", "--quiet"], env=env, check=True)
     pipeline = subprocess.run(
-        f"{sys.executable} -m sales_core invoices preview --month 2026-11 | head -n 1",
+        # pipefail: the pipeline's status is the command's, which a closed stdout leaves at 0.
+        f"set -o pipefail; {sys.executable} -m sales_core invoices preview --month 2026-11 "
+        f"| head -n 1",
         shell=True,
+        executable="/bin/bash",
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert pipeline.stdout.startswith("Would make ")
+    assert pipeline.returncode == 0, pipeline.stderr
     assert "Traceback" not in pipeline.stderr and "BrokenPipeError" not in pipeline.stderr
 
 
@@ -165,6 +169,7 @@ def test_generate_exits_1_when_the_push_fails_and_keeps_the_invoices(
     with FakeAirtable(token="patTEST0123456789", base_id="appTESTBASE000001") as server:
         serve_demo(server)
         for name, value in {
+            **SELLER_ENV,
             "AIRTABLE_API_KEY": server.token,
             "AIRTABLE_BASE_ID": server.base_id,
             "AIRTABLE_ENDPOINT_URL": server.endpoint_url,

@@ -228,7 +228,7 @@ def test_invoices__follow_the_contracts_and_billing_rules(demo: Tables) -> None:
 @pytest.mark.parametrize(
     ("community", "period", "amount", "currency"),
     [
-        ("Kyoto University – Open Science Hub", ("2026-04-11", "2026-04-30"), 66666, "JPY"),
+        ("京都大学 オープンサイエンスハブ", ("2026-04-11", "2026-04-30"), 66666, "JPY"),
         ("Pangeo Climate Community", ("2026-05-20", "2026-06-30"), 1387.10, "USD"),
         ("Pangeo Climate Community", ("2026-07-01", "2026-09-30"), 3000, "USD"),
         ("Cal State LA – Data Science Program", ("2026-02-01", "2026-02-10"), 357.14, "USD"),

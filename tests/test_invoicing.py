@@ -51,7 +51,8 @@ def test_generate__twice_makes_nothing_new(demo: Settings) -> None:
     assert second.created == []
     reasons = {s.contract_id: s.reason for s in second.plan.skipped}
     for draft in first.created:
-        assert reasons[draft.contract_id].startswith(f"already invoiced: {draft.number}")
+        if draft.fee is not None:  # an invoice of charges alone leaves nothing to skip
+            assert reasons[draft.contract_id].startswith(f"already invoiced: {draft.number}")
     assert second.to_json()["invoices"] == []
 
 
@@ -85,8 +86,26 @@ def test_cli_json__exactly_billing_md_shape(
         "due_date",
         "description",
         "exceeds_contract_by",
+        "lines",
     }
     assert isinstance(invoice["amount"], str) and re.match(r"^\d+(\.\d\d)?$", invoice["amount"])
+    for each in data["invoices"]:
+        lines = each["lines"]
+        assert lines and all(
+            set(line)
+            == {
+                "kind",
+                "description",
+                "period_start",
+                "period_end",
+                "quantity",
+                "unit_price",
+                "amount",
+                "charge_id",
+            }
+            for line in lines
+        )
+        assert sum(Decimal(line["amount"]) for line in lines) == Decimal(each["amount"])
     assert set(data["skipped"][0]) == {"contract_id", "contract_name", "reason"}
     jpy = [i for i in data["invoices"] if i["currency"] == "JPY"]
     assert jpy and "." not in jpy[0]["amount"]

@@ -20,7 +20,7 @@ from sales_core import pdf
 from sales_core.errors import SalesError, UnprintableTextError
 from sales_core.invoice import Invoice, InvoiceLine
 from sales_core.pdf import Seller, render_invoice
-from sales_core.vocabulary import LineKind
+from sales_core.vocabulary import InvoiceStatus, LineKind
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
@@ -50,13 +50,28 @@ def golden_document() -> Invoice:
         period_end=date(2026, 6, 30),
         currency="EUR",
         lines=(fee,),
+        status=InvoiceStatus.AUTHORIZED,
+        billing_contact="Chloé Martin",
+        billing_address=(
+            "Accounts Payable\n2900 boul. Édouard-Montpetit\nMontréal QC H3T 1J4\nCanada"
+        ),
+        po_number="PO-2026-04711",
+        customer_tax_id="CA 123456789 RT0001",
     )
 
 
 GOLDEN_SELLER = Seller(
-    "Managed Hubs Collaborative",
-    "1 Example Street\nSpringfield",
-    "Pay to IBAN XX00 0000 (€ accepted).",
+    name="Managed Hubs Collaborative",
+    address="1 Example Street\nSpringfield",
+    tax_id="EIN 12-3456789",
+    email="billing@managedhubs.example",
+    bank_name="Example Community Bank",
+    account_name="Managed Hubs Collaborative",
+    iban="DE89370400440532013000",
+    bic="COBADEFFXXX",
+    remittance_email="remittance@managedhubs.example",
+    payment_instructions="€ accepted; quote the invoice number.",
+    notes="Thank you for supporting open science.",
 )
 
 
@@ -259,3 +274,76 @@ def test_fonts__a_document_opens_only_the_font_files_its_text_needs(
     document = FPDF()
     use_fonts(document, [text])
     assert set(document.fonts) == families
+
+
+def test_the_document_prints_every_field_accounts_payable_asks_for(tmp_path: Path) -> None:
+    workshop = InvoiceLine(
+        kind=LineKind.CHARGE,
+        description="Instructor training workshop",
+        amount=Decimal("3000.00"),
+        period_start=date(2026, 5, 10),
+        period_end=date(2026, 5, 11),
+        charge_id="recCH1",
+        charge_kind="Service",
+        quantity=Decimal(2),
+        unit_price=Decimal("1500.00"),
+        detail="2 × 1500",
+    )
+    doc = replace(
+        golden_document(),
+        lines=(*golden_document().lines, workshop),
+        credited=Decimal("387.10"),
+        amount_paid=Decimal("1000.00"),
+    )
+    text = pdf_text(render_invoice(doc, GOLDEN_SELLER), tmp_path)
+    for shown in (
+        "Managed Hubs Collaborative",
+        "EIN 12-3456789",
+        "billing@managedhubs.example",
+        "Example Community Bank",
+        "DE89 3704 0044 0532 0130 00",
+        "COBADEFFXXX",
+        "remittance@managedhubs.example",
+        "Thank you for supporting open science.",
+        "Attn: Chloé Martin",
+        "2900 boul. Édouard-Montpetit",
+        "PO-2026-04711",
+        "Tax ID: CA 123456789 RT0001",
+        "factures@umontreal.example",
+        "Net 30 days",
+        "Instructor training workshop",
+        "1500",
+        "2026-05-10 – 2026-05-11",
+        "12 of 31 days + 1 month",
+    ):
+        assert shown in text, shown
+    # Subtotal 4,387.10, credits −387.10, total 4,000.00, paid 1,000.00, balance 3,000.00.
+    order = ["Subtotal", "Credits", "Total", "Amount paid", "Balance due"]
+    assert [text.index(word) for word in order] == sorted(text.index(word) for word in order)
+    for amount in ("EUR 4,387.10", "EUR -387.10", "EUR 4,000.00", "EUR 1,000.00", "EUR 3,000.00"):
+        assert amount in text, amount
+    assert "Please pay EUR 3,000.00 by 2026-05-31 and quote INV-2026-0042." in text
+
+
+def test_the_state_shows_draft_void_and_paid_and_only_authorized_asks_for_payment(
+    tmp_path: Path,
+) -> None:
+    base = golden_document()
+    draft = pdf_text(
+        render_invoice(replace(base, status=InvoiceStatus.DRAFT), GOLDEN_SELLER), tmp_path
+    )
+    assert "DRAFT" in draft and "asks for no payment" in draft and "Please pay" not in draft
+    assert "IBAN" not in draft  # no payment details on a draft
+    void = replace(base, status=InvoiceStatus.VOID, void_reason="Billed twice – see INV-2026-0043")
+    text = pdf_text(render_invoice(void, GOLDEN_SELLER), tmp_path)
+    assert "VOID" in text and "Billed twice – see INV-2026-0043" in text
+    assert "Please pay" not in text and "Balance due" not in text and "nothing is due" in text
+    paid = replace(
+        base, status=InvoiceStatus.PAID, paid_date=date(2026, 6, 10), amount_paid=Decimal("1387.10")
+    )
+    text = pdf_text(render_invoice(paid, GOLDEN_SELLER), tmp_path)
+    assert "PAID" in text and "Paid on 2026-06-10" in text and "Please pay" not in text
+    assert text.index("Balance due") < text.index("EUR 0.00", text.index("Amount paid"))
+    # The same state gives the same bytes; another state other bytes.
+    assert render_invoice(paid, GOLDEN_SELLER) == render_invoice(paid, GOLDEN_SELLER)
+    assert render_invoice(paid, GOLDEN_SELLER) != render_invoice(base, GOLDEN_SELLER)

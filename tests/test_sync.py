@@ -126,11 +126,15 @@ def test_sync__several_pages_load_completely(server: FakeAirtable, make_settings
         "contracts": 30,
         "invoices": 120,
         "qualifications": 1,
+        "charges": 0,
     }
     assert result.rejected == 0 and result.warnings == 0
     pages = server.requests_for("Opportunities", kind="list")
     assert len(pages) == 3
-    assert result.requests == 3 + 1 + 2 + 1
+    # One more request finds that this base has no Charges table (optional): loaded empty.
+    assert result.requests == 3 + 1 + 2 + 1 + 1
+    assert result.missing_tables == ["charges"]
+    assert "no Charges table" in result.missing_text
     status = sync_status(settings.db_path)
     assert status.counts["opportunities"] == 230 and status.last_ok_source == "airtable"
 
@@ -317,7 +321,7 @@ def test_sync__pacing_stays_under_five_per_second(server: FakeAirtable, make_set
     result = run_sync(settings)
     assert result.counts["opportunities"] == 700
     arrivals = [r.time for r in server.log]
-    assert len(arrivals) == 12
+    assert len(arrivals) == 13  # the 13th finds no Charges table
     assert server.count(status=429) == 0
     for i in range(len(arrivals) - 5):
         assert arrivals[i + 5] - arrivals[i] > 1.0  # no six requests within one second
@@ -400,7 +404,13 @@ def test_sync__every_oddity_quarantined_with_id_and_reason(
     settings = make_settings()
     result = run_sync(settings)
     # An invoice with an unreadable field still loads (its number and key must stay known).
-    assert result.counts == {"opportunities": 3, "contracts": 4, "invoices": 2, "qualifications": 1}
+    assert result.counts == {
+        "opportunities": 3,
+        "contracts": 4,
+        "invoices": 2,
+        "qualifications": 1,
+        "charges": 0,
+    }
     assert result.rejected == 3
     problems = quarantine(settings.db_path)
     found = {

@@ -296,6 +296,8 @@ def sidebar(settings: Settings, user: Actor) -> bool:
             )
             if result.push_error:
                 st.warning(markdown_text(result.push_text))
+            if result.missing_text:
+                st.info(markdown_text(result.missing_text))
         return True
 
 

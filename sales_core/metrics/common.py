@@ -21,6 +21,9 @@ UNKNOWN_STAGE_POSITION = 99
 # issued: Draft is not sent yet and Void never counts.
 # The words are bound parameters (vocabulary.SQL_WORDS), filled in by `frame`.
 RECEIVABLE = "coalesce(i.type, $receivable) = $receivable"
+# Revenue is the receivables less the credit notes, each in the month it is issued.
+REVENUE = "coalesce(i.type, $receivable) IN ($receivable, $credit_note)"
+SIGNED_AMOUNT = "CASE WHEN i.type = $credit_note THEN -i.amount ELSE i.amount END"
 ISSUED = "list_contains($issued, i.status)"
 
 

@@ -14,6 +14,8 @@ from sales_core.metrics.common import (
     IS_OPEN,
     ISSUED,
     RECEIVABLE,
+    REVENUE,
+    SIGNED_AMOUNT,
     WEIGHTED,
     ZERO,
     add_months,
@@ -136,11 +138,11 @@ def invoiced_vs_paid(
         ),
         receivables AS (
             SELECT i.* FROM receivables AS i
-            WHERE {RECEIVABLE} AND coalesce(i.currency, 'USD') = $currency
+            WHERE {REVENUE} AND coalesce(i.currency, 'USD') = $currency
         ),
         issued AS (
             SELECT CAST(date_trunc('month', i.issue_date) AS DATE) AS month,
-                   sum(i.amount) AS invoiced
+                   sum({SIGNED_AMOUNT}) AS invoiced
             FROM receivables AS i
             WHERE {ISSUED} AND i.issue_date >= $first AND i.issue_date <= $today
             GROUP BY ALL
@@ -225,6 +227,19 @@ def aging_invoices(
     return df.drop(columns="position")
 
 
+# The organisation's share of an invoice (billing.md): the fiscal sponsor takes CSS % of
+# everything but the cloud costs passed through at cost, which carry no share.
+PASS_THROUGH_JOIN = """
+LEFT JOIN (SELECT invoice_key, sum(amount) AS pass_through FROM invoice_lines
+           WHERE charge_kind = $pass_through GROUP BY ALL) AS p
+       ON p.invoice_key = i.invoice_key
+"""
+ORG_SHARE = (
+    f"({SIGNED_AMOUNT}) - (({SIGNED_AMOUNT}) - coalesce(p.pass_through, 0)) "
+    f"* coalesce(c.css_pct, 0)"
+)
+
+
 def _issued_window(today: date, months: int) -> dict[str, object]:
     return {"first": add_months(today, -(months - 1)), "today": today}
 
@@ -244,11 +259,13 @@ def revenue_by_community(
         settings,
         f"""
         WITH per_community AS (
-            SELECT coalesce(c.community, '{NO_CONTRACT}') AS community, count(*) AS invoices,
-                   sum(i.amount) AS invoiced,
-                   sum(i.amount * (1 - coalesce(c.css_pct, 0))) AS org_exact
+            SELECT coalesce(c.community, '{NO_CONTRACT}') AS community,
+                   count(*) FILTER (WHERE {RECEIVABLE}) AS invoices,
+                   sum({SIGNED_AMOUNT}) AS invoiced,
+                   sum({ORG_SHARE}) AS org_exact
             FROM receivables AS i LEFT JOIN contracts AS c ON c.id = i.contract_id
-            WHERE {RECEIVABLE} AND {ISSUED} AND coalesce(i.currency, 'USD') = $currency
+            {PASS_THROUGH_JOIN}
+            WHERE {REVENUE} AND {ISSUED} AND coalesce(i.currency, 'USD') = $currency
               AND i.issue_date >= $first AND i.issue_date <= $today
             GROUP BY ALL
         ),
@@ -281,10 +298,11 @@ def revenue_share(
     df = frame(
         settings,
         f"""
-        SELECT sum(i.amount) AS invoiced,
-               round(sum(i.amount * (1 - coalesce(c.css_pct, 0))), 2) AS org_share
+        SELECT sum({SIGNED_AMOUNT}) AS invoiced,
+               round(sum({ORG_SHARE}), 2) AS org_share
         FROM receivables AS i LEFT JOIN contracts AS c ON c.id = i.contract_id
-        WHERE {RECEIVABLE} AND {ISSUED} AND coalesce(i.currency, 'USD') = $currency
+        {PASS_THROUGH_JOIN}
+        WHERE {REVENUE} AND {ISSUED} AND coalesce(i.currency, 'USD') = $currency
           AND i.issue_date >= $first AND i.issue_date <= $today
         """,
         params,

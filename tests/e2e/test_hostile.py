@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from sales_core.config import load_settings
 from sales_core.sync import run_sync
-from tests.conftest import serve_demo
+from tests.conftest import SELLER_ENV, serve_demo
 from tests.e2e.conftest import loose, screenshot, settled
 from tests.fake_airtable import FakeAirtable
 
@@ -61,6 +61,7 @@ def test_hostile_text_is_plain_on_every_page(
     start_app: Any, page: Page, tmp_path: Path, hostile_base: FakeAirtable
 ) -> None:
     env = {
+        **SELLER_ENV,
         "AIRTABLE_API_KEY": TOKEN,
         "AIRTABLE_BASE_ID": BASE,
         "AIRTABLE_ENDPOINT_URL": hostile_base.endpoint_url,
