@@ -339,9 +339,11 @@ def build_assessment(
 
 def carried_criteria(latest: Assessment) -> tuple[str, ...]:
     """The criteria a new assessment inherits something from: an answer other than Unknown,
-    or notes. (An Unknown without notes carries nothing worth marking.)"""
+    or notes. (An Unknown with no notes, or with blanks only, carries nothing worth marking.)"""
     return tuple(
-        c for c in CRITERIA if latest.answers.get(c, "Unknown") != "Unknown" or latest.notes.get(c)
+        c
+        for c in CRITERIA
+        if latest.answers.get(c, "Unknown") != "Unknown" or latest.notes.get(c, "").strip()
     )
 
 

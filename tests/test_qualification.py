@@ -301,6 +301,7 @@ def test_carried_criteria__an_unknown_without_notes_carries_nothing() -> None:
     # Money (answer and notes), Need (answer), Timeline (Unknown, but notes): in checklist order.
     assert carried_criteria(latest) == ("Money", "Need", "Timeline")
     assert carried_criteria(an_assessment(answers(), {})) == ()
+    assert carried_criteria(an_assessment(answers(), {"Need": " \n\t "})) == ()  # blanks only
 
 
 def test_still_carried__until_changed_or_said_to_hold() -> None:
