@@ -60,6 +60,13 @@ def other_opportunity() -> str:
     return str(rows[1][0])
 
 
+def open_expander(at: AppTest, key: str) -> None:
+    """Open an expander whose content runs only while it is open, as a click on it does."""
+    at.session_state[key] = True
+    at.run()
+    assert not at.exception, at.exception
+
+
 def choose(at: AppTest, opportunity_id: str) -> AppTest:
     at.selectbox(key="qualify_opportunity").set_value(opportunity_id).run()
     assert not at.exception, at.exception
@@ -135,9 +142,12 @@ def test_choose_answer_save_and_save_again_makes_one_row() -> None:
 
 def test_notes_are_shown_as_text_never_as_markdown() -> None:
     at = open_page()
-    choose(at, first_open_opportunity())
+    opp = first_open_opportunity()
+    choose(at, opp)
     note(at, "Need", NASTY)
     save_button(at).click().run()
+    assert len(at.dataframe) == 2  # the detail runs only once its expander is open
+    open_expander(at, f"qualify_detail/{opp}")
     detail = at.dataframe[2].value
     assert detail.set_index("Criterion").loc["Need", "Notes"] == NASTY
     markdown = " ".join(m.value for m in [*at.markdown, *at.caption, *at.success, *at.warning])
@@ -388,6 +398,8 @@ def test_two_assessments_side_by_side_with_what_changed() -> None:
     note(at, "Timeline", "sub-award in March")
     save_button(at).click().run()
     assert not at.exception, at.exception
+    assert not [i for i in at.info if "criteria changed" in i.value]  # closed: not drawn
+    open_expander(at, f"qualify_compare/{opp}")
 
     [summary] = [i.value for i in at.info if "criteria changed" in i.value]
     assert summary == (

@@ -197,33 +197,58 @@ def past_assessments(past: pd.DataFrame, chosen: str, opportunity: dict[str, Any
     # count in the widget keys starts each choice afresh (on the latest) when one is added.
     by_key = {str(row["assessment_key"]): row for row in rows}
     labels = {key: assessment_label(row) for key, row in by_key.items()}
-    with st.expander("One assessment in full, and its Markdown", expanded=False):
-        picked = st.selectbox(
-            "Assessment",
-            list(by_key),
-            format_func=labels.__getitem__,
-            key=f"qualify_past/{chosen}/{len(rows)}",
-        )
-        row = by_key[picked] if picked in by_key else rows[0]
-        st.dataframe(
-            assessments.answers_table(row),
-            placeholder="—",
-            hide_index=True,
-            width="stretch",
-            column_config={"Notes": st.column_config.TextColumn("Notes", width="large")},
-        )
-        file_name, markdown = assessments.markdown_download(row, chosen, opportunity)
-        st.download_button(
-            "Download as Markdown",
-            data=markdown,
-            file_name=file_name,
-            mime="text/markdown",
-            on_click="ignore",
-            key=f"qualify_download/{chosen}",
-        )
+    # Both expanders run their content only while open: a click anywhere in the checklist
+    # reruns the page, and nobody needs the Markdown or the comparison redrawn for it.
+    detail = st.expander(
+        "One assessment in full, and its Markdown",
+        key=f"qualify_detail/{chosen}",
+        on_change="rerun",
+    )
+    if detail.open:
+        with detail:
+            one_in_full(by_key, labels, chosen, opportunity, len(rows))
     if len(rows) >= 2:
-        with st.expander("Compare two assessments, criterion by criterion", expanded=False):
-            compare_two(by_key, labels, chosen)
+        compare = st.expander(
+            "Compare two assessments, criterion by criterion",
+            key=f"qualify_compare/{chosen}",
+            on_change="rerun",
+        )
+        if compare.open:
+            with compare:
+                compare_two(by_key, labels, chosen)
+
+
+def one_in_full(
+    by_key: dict[str, dict[str, Any]],
+    labels: dict[str, str],
+    chosen: str,
+    opportunity: dict[str, Any],
+    count: int,
+) -> None:
+    """One assessment's answers and notes, and its Markdown to download."""
+    picked = st.selectbox(
+        "Assessment",
+        list(by_key),
+        format_func=labels.__getitem__,
+        key=f"qualify_past/{chosen}/{count}",
+    )
+    row = by_key[picked] if picked in by_key else next(iter(by_key.values()))
+    st.dataframe(
+        assessments.answers_table(row),
+        placeholder="—",
+        hide_index=True,
+        width="stretch",
+        column_config={"Notes": st.column_config.TextColumn("Notes", width="large")},
+    )
+    file_name, markdown = assessments.markdown_download(row, chosen, opportunity)
+    st.download_button(
+        "Download as Markdown",
+        data=markdown,
+        file_name=file_name,
+        mime="text/markdown",
+        on_click="ignore",
+        key=f"qualify_download/{chosen}",
+    )
 
 
 def compare_two(by_key: dict[str, dict[str, Any]], labels: dict[str, str], chosen: str) -> None:
