@@ -12,7 +12,6 @@ import uuid
 from datetime import date
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from sales_core import assessments, qualification
@@ -23,10 +22,10 @@ from sales_core.formatting import markdown_text
 from sales_core.qualification import CRITERIA, criterion_attr
 from sales_core.vocabulary import Answer, texts
 from ui import chrome
+from ui import qualify_panels as panels
 
 OUTCOME = "qualify_outcome"  # the last save's result, per form
 ASSESSOR = "qualify_assessor"
-CHOSEN = "qualify_opportunity"
 
 settings, status = chrome.page_start()
 user = chrome.actor(settings)
@@ -40,165 +39,15 @@ if not status.has_data:
     st.info("No data yet. Press **Sync now** in the sidebar to load the opportunities.")
     st.stop()
 
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def load_opportunities(db_path: str, lock_timeout: float, version: int) -> pd.DataFrame:
-    """The opportunities to choose from; `version` keys the cache to the data version."""
-    return assessments.opportunities(db_path, lock_timeout=lock_timeout)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def load_history(db_path: str, lock_timeout: float, version: int, opp: str) -> pd.DataFrame:
-    """One opportunity's assessments, newest first."""
-    return assessments.history(db_path, opp, lock_timeout=lock_timeout)
-
-
-db = str(settings.db_path)
+opportunity = panels.choose_opportunity(settings, status)
+chosen = str(opportunity["id"])
+panels.summary(opportunity)
 try:
-    opportunities = load_opportunities(db, settings.lock_timeout, status.data_version)
+    past = panels.history(settings, status, chosen)
 except SalesError as exc:
     st.error(markdown_text(exc))
     st.stop()
-if opportunities.empty:
-    st.info(
-        "No opportunities yet: the last sync found none. Add one to the Opportunities table "
-        "and press **Sync now**."
-    )
-    st.stop()
-
-by_id = opportunities.set_index("id", drop=False)
-PICKER_LIMIT = 200  # options sent to the browser at most: a large base has tens of thousands
-
-
-# Arriving from the pipeline with ?opportunity=<record id> chooses it (once per new link).
-requested = st.query_params.get("opportunity")
-if requested and requested != st.session_state.get("qualify_requested"):
-    st.session_state["qualify_requested"] = requested
-    if requested in by_id.index:
-        st.session_state[CHOSEN] = requested
-if requested and requested not in by_id.index:
-    st.warning("The link names an opportunity that is not in the data (deleted, or not synced).")
-
-ids = list(by_id.index)
-if len(ids) > PICKER_LIMIT:
-    wanted = st.text_input(
-        "Find an opportunity",
-        key="qualify_find",
-        placeholder="Part of its name or organisation",
-        max_chars=200,
-    ).strip()
-    found = ids
-    if wanted:
-        needle = wanted.casefold()
-        hay = (by_id["name"].fillna("") + " " + by_id["organization"].fillna("")).str.casefold()
-        found = list(by_id.index[hay.str.contains(needle, regex=False)])
-    ids = found[:PICKER_LIMIT]
-    current = st.session_state.get(CHOSEN)
-    if current in by_id.index and current not in ids:
-        ids.insert(0, current)
-    st.caption(
-        f"{len(found):,} match{'es' if len(found) != 1 else ''}"
-        + (
-            f"; the first {PICKER_LIMIT} are listed: type more to narrow."
-            if len(found) > PICKER_LIMIT
-            else "."
-        )
-    )
-labels = {row["id"]: assessments.choice_label(row) for row in by_id.loc[ids].to_dict("records")}
-chosen: str | None = st.selectbox(
-    "Opportunity (open ones first)",
-    ids,
-    format_func=labels.__getitem__,
-    index=None,
-    key=CHOSEN,
-    placeholder="Type a name or an organisation…",
-)
-if chosen is None:
-    if "opportunity" in st.query_params:
-        del st.query_params["opportunity"]
-    st.info("Choose the opportunity to assess.")
-    st.stop()
-if st.query_params.get("opportunity") != chosen:
-    st.query_params["opportunity"] = chosen
-    st.session_state["qualify_requested"] = chosen
-
-opportunity = by_id.loc[chosen]
-summary = pd.DataFrame(
-    [
-        {
-            "Opportunity": opportunity["name"],
-            "Organisation": opportunity["organization"],
-            "Stage": opportunity["stage"],
-            "Value": opportunity["value"],
-            "Currency": opportunity["currency"],
-            "Expected close": opportunity["expected_close"],
-            "Owner": opportunity["owner_name"],
-            "Latest score": opportunity["latest_score"],
-            "Latest recommendation": opportunity["latest_recommendation"],
-        }
-    ]
-)
-st.dataframe(
-    summary,
-    placeholder="—",
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "Value": st.column_config.NumberColumn("Value", format="localized"),
-        "Expected close": st.column_config.DateColumn("Expected close", format="YYYY-MM-DD"),
-        "Latest score": st.column_config.NumberColumn("Latest score (of 14)"),
-    },
-)
-
-# -- past assessments ------------------------------------------------------------------------
-
-st.subheader("Past assessments")
-past = load_history(db, settings.lock_timeout, status.data_version, chosen)
-if past.empty:
-    st.caption("None yet: the one below will be the first.")
-else:
-    st.dataframe(
-        past[["assessed_on", "assessed_by", "score", "recommendation", "status", "saved_by"]],
-        placeholder="—",
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "assessed_on": st.column_config.DateColumn("Assessed on"),
-            "assessed_by": "Assessed by",
-            "saved_by": "Saved by",
-            "score": st.column_config.NumberColumn("Score (of 14)"),
-            "recommendation": "Recommendation",
-            "status": st.column_config.TextColumn("Status", width="large"),
-        },
-    )
-    rows = past.to_dict("records")
-    with st.expander("One assessment in full, and its Markdown", expanded=False):
-        picked = st.selectbox(
-            "Assessment",
-            range(len(rows)),
-            format_func=lambda i: (
-                f"{rows[i]['assessed_on']:%Y-%m-%d} · {rows[i]['assessed_by']} · "
-                f"{rows[i]['recommendation']} ({rows[i]['score']})"
-            ),
-            key=f"qualify_past/{chosen}",
-        )
-        row: dict[str, Any] = rows[picked or 0]
-        st.dataframe(
-            assessments.answers_table(row),
-            placeholder="—",
-            hide_index=True,
-            width="stretch",
-            column_config={"Notes": st.column_config.TextColumn("Notes", width="large")},
-        )
-        file_name, markdown = assessments.markdown_download(row, chosen, opportunity.to_dict())
-        st.download_button(
-            "Download as Markdown",
-            data=markdown,
-            file_name=file_name,
-            mime="text/markdown",
-            on_click="ignore",
-            key=f"qualify_download/{chosen}",
-        )
+panels.past_assessments(past, chosen, opportunity)
 
 # -- the checklist ---------------------------------------------------------------------------
 
@@ -211,11 +60,24 @@ def field_key(name: str) -> str:
     return f"{prefix}/{name}"
 
 
+# A new form starts from the latest assessment, when there is one: its answers and notes are
+# carried over, and marked so until the assessor changes them or says they still hold.
+# The form's origin is decided once, when the form is made.
+if field_key("origin") not in st.session_state:
+    st.session_state[field_key("origin")] = (
+        None if past.empty else assessments.assessment_from_row(past.iloc[0].to_dict(), chosen)
+    )
+origin: qualification.Assessment | None = st.session_state[field_key("origin")]
+reviewed: set[str] = st.session_state.setdefault(field_key("reviewed"), set())
+# The name typed last in this session (persist_state keeps it across pages and forms).
 st.session_state.setdefault(ASSESSOR, user.email or st.user.get("email") or "")
 st.session_state.setdefault(field_key("date"), date.today())
 for criterion in CRITERIA:
-    st.session_state.setdefault(field_key(criterion_attr(criterion)), "Unknown")
-    st.session_state.setdefault(field_key(f"{criterion_attr(criterion)}_notes"), "")
+    attr = criterion_attr(criterion)
+    carried_answer = origin.answers.get(criterion, "Unknown") if origin else "Unknown"
+    carried_notes = origin.notes.get(criterion, "") if origin else ""
+    st.session_state.setdefault(field_key(attr), carried_answer)
+    st.session_state.setdefault(field_key(f"{attr}_notes"), carried_notes)
 
 
 def form_values(key_prefix: str) -> dict[str, Any]:
@@ -245,8 +107,14 @@ def save(
 
 
 def new_form(opportunity_id: str) -> None:
-    """Start a new assessment of the same opportunity: a fresh form and a fresh key."""
+    """Start a new assessment of the same opportunity: a fresh form and a fresh key, filled
+    from the latest assessment (the one just saved, if any) on the next run."""
     st.session_state["qualify_forms"][opportunity_id] = uuid.uuid4().hex
+
+
+def mark_reviewed(key_prefix: str, criterion: str) -> None:
+    """The assessor changed this criterion or said it still holds: no longer carried over."""
+    st.session_state.setdefault(f"{key_prefix}/reviewed", set()).add(criterion)
 
 
 st.subheader("Checklist")
@@ -254,7 +122,25 @@ last_prefix, last_outcome = st.session_state.get(OUTCOME, (None, None))
 outcome = last_outcome if last_prefix == prefix else None
 problems = outcome.problems if isinstance(outcome, qualification.InvalidAssessment) else {}
 
-result = qualification.verdict(form_values(prefix)["answers"])
+typed = form_values(prefix)
+result = qualification.verdict(typed["answers"])
+carried = (
+    qualification.still_carried(origin, typed["answers"], typed["notes"], reviewed)
+    if origin
+    else ()
+)
+if origin:
+    started = (
+        f"Started from the latest assessment, of {origin.assessed_on:%Y-%m-%d} "
+        f"(score {origin.verdict.score}, {origin.verdict.recommendation})."
+    )
+    if carried:
+        st.info(
+            f"{started} Its answers and notes are filled in below; each is marked **Carried "
+            "over** until you change it or press **Still holds**."
+        )
+    else:
+        st.caption(f"{started} Every criterion carried over has been changed or confirmed.")
 
 checklist, verdict_column = st.columns([5, 2], gap="large")
 with checklist:
@@ -270,16 +156,33 @@ with checklist:
                 key=field_key(attr),
                 label_visibility="collapsed",
                 persist_state="session",
+                on_change=mark_reviewed,
+                args=(prefix, criterion),
             )
-            typed = notes.text_area(
+            if criterion in carried and origin:
+                answer.badge(
+                    "Carried over",
+                    color="orange",
+                    help=f"From the assessment of {origin.assessed_on:%Y-%m-%d}.",
+                )
+                answer.button(
+                    "Still holds",
+                    key=field_key(f"{attr}_holds"),
+                    on_click=mark_reviewed,
+                    args=(prefix, criterion),
+                    help="Keep this answer and these notes for the new assessment.",
+                )
+            note_text = notes.text_area(
                 f"{criterion} notes",
                 key=field_key(f"{attr}_notes"),
                 placeholder="The evidence, in your words",
                 height=90,
                 label_visibility="collapsed",
                 persist_state="session",
+                on_change=mark_reviewed,
+                args=(prefix, criterion),
             )
-            length = len(typed or "")
+            length = len(note_text or "")
             if criterion in problems:
                 notes.error(problems[criterion])
             elif length > qualification.NOTES_MAX_CHARS * 0.9:
@@ -312,6 +215,11 @@ with checklist:
         f"This checklist: {result.recommendation}, score {result.score} of "
         f"{qualification.MAX_SCORE}, {result.answered} of {len(CRITERIA)} criteria answered."
     )
+    if carried:
+        st.caption(
+            f"Still carried over, neither changed nor confirmed: {', '.join(carried)}. "
+            "Saving keeps them as they are."
+        )
 
     if isinstance(outcome, qualification.InvalidAssessment):
         st.error("Not saved. " + " ".join(outcome.problems.values()))

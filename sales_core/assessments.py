@@ -9,8 +9,9 @@
    next sync, which pushes them before it fetches (so they come back in the same sync) and
    reports that it did.
 
-Also the reads the page needs: the opportunities to choose from, an opportunity's assessments
-(local and synced, newest first) and the latest assessment of each opportunity.
+Also the reads the page needs: the opportunities to choose from (searched and limited in SQL),
+one opportunity, its assessments (local and synced, newest first) and the latest assessment of
+each opportunity.
 """
 
 from __future__ import annotations
@@ -91,7 +92,8 @@ def save(settings: Settings, assessment: Assessment, form_id: str, *, actor: Act
         "opportunity_id": assessment.opportunity_id,
         "assessed_by": assessment.assessed_by,
         "assessed_on": assessment.assessed_on,
-        "saved_at": store.utcnow(),
+        # to the microsecond: two saves in one second must still say which came last
+        "saved_at": store.utcnow(precise=True),
         "saved_by": actor.label,
         "score": assessment.verdict.score,
         "recommendation": assessment.verdict.recommendation,
@@ -174,22 +176,64 @@ def push_pending(
 # -- reads for the page -------------------------------------------------------------------------
 
 
-def opportunities(db_path: Path | str, *, lock_timeout: float = 10.0) -> pd.DataFrame:
-    """Every opportunity, open ones first then by name, with its latest score and recommendation."""
+PICKER_LIMIT = 200  # opportunities offered at most: a large base has tens of thousands
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The opportunities a picker offers for one search: at most PICKER_LIMIT of them."""
+
+    labels: dict[str, str]  # record id -> 'Name · Organisation · Stage', open ones first
+    more: bool  # True when more opportunities match than are offered
+
+
+_CHOICES_SQL = """
+    SELECT id, name, organization, stage
+    FROM opportunities
+    WHERE $search = ''
+       OR contains(lower(coalesce(name, '') || ' ' || coalesce(organization, '')), $search)
+    ORDER BY list_contains($closed_stages, coalesce(stage, '')), lower(name), id
+    LIMIT $limit
+"""
+
+
+def opportunity_choices(
+    db_path: Path | str, search: str = "", *, lock_timeout: float = 10.0
+) -> Choices:
+    """The first PICKER_LIMIT opportunities (open ones first, then by name) whose name or
+    organisation contains `search`, ignoring case; every opportunity when `search` is blank.
+
+    The search and the limit run in SQL, so a base of 20,000 opportunities sends 201 rows here.
+    """
+    needle = search.strip().lower()
     with store.connect(db_path, lock_timeout=lock_timeout) as con:
-        return store.execute(
+        rows = store.query(con, _CHOICES_SQL, {"search": needle, "limit": PICKER_LIMIT + 1})
+    return Choices(
+        labels={str(row["id"]): choice_label(row) for row in rows[:PICKER_LIMIT]},
+        more=len(rows) > PICKER_LIMIT,
+    )
+
+
+def opportunity(
+    db_path: Path | str, opportunity_id: str, *, lock_timeout: float = 10.0
+) -> dict[str, Any] | None:
+    """One opportunity with its latest score and recommendation, or None when there is none."""
+    with store.connect(db_path, lock_timeout=lock_timeout) as con:
+        rows = store.query(
             con,
             """
             SELECT o.id, o.name, o.organization, o.stage, o.value, o.currency,
                    o.expected_close, o.owner_name, o.owner_email, o.last_activity,
                    l.score AS latest_score, l.recommendation AS latest_recommendation,
-                   l.assessed_on AS latest_assessed_on,
-                   NOT list_contains($closed_stages, coalesce(o.stage, '')) AS is_open
+                   l.assessed_on AS latest_assessed_on
             FROM opportunities AS o
-            LEFT JOIN latest_assessment AS l ON l.opportunity_id = o.id
-            ORDER BY is_open DESC, lower(o.name), o.id
+            LEFT JOIN (SELECT * FROM latest_assessment WHERE opportunity_id = $id) AS l
+                   ON l.opportunity_id = o.id
+            WHERE o.id = $id
             """,
-        ).df()
+            {"id": opportunity_id},
+        )
+    return rows[0] if rows else None
 
 
 def latest_by_opportunity(db_path: Path | str, *, lock_timeout: float = 10.0) -> pd.DataFrame:

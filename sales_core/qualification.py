@@ -334,6 +334,133 @@ def build_assessment(
         raise InvalidAssessment(problems) from None
 
 
+# -- continuity: carrying an assessment over, comparing two ----------------------------------
+
+
+def carried_criteria(latest: Assessment) -> tuple[str, ...]:
+    """The criteria a new assessment inherits something from: an answer other than Unknown,
+    or notes. (An Unknown with no notes, or with blanks only, carries nothing worth marking.)"""
+    return tuple(
+        c
+        for c in CRITERIA
+        if latest.answers.get(c, "Unknown") != "Unknown" or latest.notes.get(c, "").strip()
+    )
+
+
+def _same_text(first: str | None, second: str | None) -> bool:
+    """Notes that read the same: line-ending style and surrounding blanks do not count."""
+
+    def plain(text: str | None) -> str:
+        return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+    return plain(first) == plain(second)
+
+
+def still_carried(
+    latest: Assessment,
+    answers: Mapping[str, str],
+    notes: Mapping[str, str | None],
+    reviewed: frozenset[str] | set[str] = frozenset(),
+) -> tuple[str, ...]:
+    """The carried-over criteria the assessor has neither reviewed nor changed.
+
+    A criterion stops being carried over once it is in `reviewed` (the assessor changed it, or
+    said it still holds), or once its answer or notes differ from the latest assessment's.
+    """
+    return tuple(
+        c
+        for c in carried_criteria(latest)
+        if c not in reviewed
+        and answers.get(c, "Unknown") == latest.answers.get(c, "Unknown")
+        and _same_text(notes.get(c), latest.notes.get(c))
+    )
+
+
+@dataclass(frozen=True)
+class CriterionChange:
+    """One criterion in two assessments: each side's answer and notes, and what changed."""
+
+    criterion: str
+    first_answer: Answer
+    second_answer: Answer
+    first_notes: str
+    second_notes: str
+
+    @property
+    def answer_changed(self) -> bool:
+        """True when the two answers differ."""
+        return self.first_answer != self.second_answer
+
+    @property
+    def notes_changed(self) -> bool:
+        """True when the notes read differently (not merely in blanks or line endings)."""
+        return not _same_text(self.first_notes, self.second_notes)
+
+    @property
+    def changed(self) -> bool:
+        """True when the answer or the notes changed."""
+        return self.answer_changed or self.notes_changed
+
+    @property
+    def what_changed(self) -> str:
+        """'answer', 'notes', 'answer and notes' or 'unchanged'."""
+        parts = [
+            p for p, c in (("answer", self.answer_changed), ("notes", self.notes_changed)) if c
+        ]
+        return " and ".join(parts) or "unchanged"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two assessments of one opportunity, criterion by criterion, with their verdicts."""
+
+    first: Verdict
+    second: Verdict
+    criteria: tuple[CriterionChange, ...]
+
+    @property
+    def changed(self) -> tuple[CriterionChange, ...]:
+        """The criteria whose answer or notes changed, in checklist order."""
+        return tuple(c for c in self.criteria if c.changed)
+
+    @property
+    def summary(self) -> str:
+        """What changed, in one sentence: the criteria, then the score and the recommendation."""
+        changed = self.changed
+        if changed:
+            listed = ", ".join(f"{c.criterion} ({c.what_changed})" for c in changed)
+            criteria = f"{len(changed)} of {len(CRITERIA)} criteria changed: {listed}."
+        else:
+            criteria = "No criterion changed."
+        if self.first.score == self.second.score:
+            score_text = f"Score {self.first.score} both times"
+        else:
+            score_text = f"Score {self.first.score} → {self.second.score}"
+        if self.first.recommendation == self.second.recommendation:
+            advice = f"{self.first.recommendation} both times"
+        else:
+            advice = f"{self.first.recommendation} → {self.second.recommendation}"
+        return f"{criteria} {score_text}; {advice}."
+
+
+def compare(first: Assessment, second: Assessment) -> Comparison:
+    """`first` and `second` side by side (in that order), criterion by criterion."""
+    return Comparison(
+        first=first.verdict,
+        second=second.verdict,
+        criteria=tuple(
+            CriterionChange(
+                criterion=c,
+                first_answer=first.answers.get(c, "Unknown"),
+                second_answer=second.answers.get(c, "Unknown"),
+                first_notes=first.notes.get(c, ""),
+                second_notes=second.notes.get(c, ""),
+            )
+            for c in CRITERIA
+        ),
+    )
+
+
 # -- Markdown ---------------------------------------------------------------------------------
 
 

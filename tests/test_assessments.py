@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import date
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sales_core import assessments, store
+from sales_core import assessments, demogen, store, vocabulary
 from sales_core.access import Actor
 from sales_core.airtable import AirtableSource
 from sales_core.config import Settings
@@ -60,34 +61,63 @@ def test_save__a_second_save_of_the_same_form_makes_no_second_row(settings: Sett
 
 
 def test_save__a_reassessment_adds_a_row_and_keeps_the_first(settings: Settings) -> None:
-    assessments.save(settings, an_assessment(), "form-1", actor=VIEWER)
-    assessments.save(
-        settings, an_assessment("Partial"), "form-1", actor=VIEWER
-    )  # changed after saving
-    assessments.save(settings, an_assessment(), "form-2", actor=VIEWER)  # a new form, same answers
+    saved = [
+        assessments.save(settings, an_assessment(), "form-1", actor=VIEWER),
+        assessments.save(settings, an_assessment("Partial"), "form-1", actor=VIEWER),  # changed
+        assessments.save(settings, an_assessment(), "form-2", actor=VIEWER),  # new form, same
+    ]
     rows = local_rows(settings)
     assert [r["recommendation"] for r in rows] == ["Pursue", "Gather information", "Pursue"]
     assert len({r["assessment_key"] for r in rows}) == 3
     history = assessments.history(settings.db_path, OPP)
-    assert len(history) == 3
+    # Saved within one second, on one date: still newest first, so "the latest" is the last save.
+    assert list(history["assessment_key"]) == [s.assessment_key for s in reversed(saved)]
     assert set(history["status"]) == {"saved here"}
 
 
 def test_latest__local_wins_over_synced_and_newest_first(settings: Settings) -> None:
     run_sync(settings)  # the demo data: opportunities and their synced assessments
-    opportunities = assessments.opportunities(settings.db_path)
-    assert not opportunities.empty
-    # Open opportunities come first.
-    flags = list(opportunities["is_open"])
-    assert flags == sorted(flags, reverse=True)
-    opp = str(opportunities.iloc[0]["id"])
+    opp = next(iter(assessments.opportunity_choices(settings.db_path).labels))
     later = an_assessment("No", opportunity_id=opp, assessed_on=date(2099, 1, 1))
     assessments.save(settings, later, "f", actor=VIEWER)
     latest = assessments.latest_by_opportunity(settings.db_path).set_index("opportunity_id")
     assert latest.loc[opp, "recommendation"] == "Decline"
     assert latest.loc[opp, "score"] == 0
-    row = assessments.opportunities(settings.db_path).set_index("id").loc[opp]
-    assert row["latest_recommendation"] == "Decline"
+    row = assessments.opportunity(settings.db_path, opp)
+    assert row is not None
+    assert (row["latest_recommendation"], row["latest_score"]) == ("Decline", 0)
+    assert row["latest_assessed_on"] == date(2099, 1, 1)
+    assert assessments.opportunity(settings.db_path, "recDOESNOTEXIST00") is None
+
+
+def test_opportunity_choices__open_first_searched_in_sql_at_most_the_limit(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "big"
+    demogen.write(demogen.generate(scale=1, sizes=demogen.Sizes(opportunities=700)), source)
+    big = Settings(db_path=tmp_path / "big.duckdb", demo_dir=source)
+    run_sync(big, "demo")
+    with store.connect(big.db_path) as con:
+        stage_of = dict(con.execute("SELECT id, stage FROM opportunities").fetchall())
+        [(org, matching)] = con.execute(
+            "SELECT organization, count(*) FROM opportunities WHERE organization IS NOT NULL "
+            "GROUP BY organization ORDER BY count(*) DESC, organization LIMIT 1"
+        ).fetchall()
+    assert len(stage_of) > assessments.PICKER_LIMIT + 1
+
+    every = assessments.opportunity_choices(big.db_path)
+    assert len(every.labels) == assessments.PICKER_LIMIT and every.more
+    closed = {str(s) for s in vocabulary.CLOSED_STAGES}
+    open_flags = [stage_of[i] not in closed for i in every.labels]
+    assert open_flags == sorted(open_flags, reverse=True)  # open ones first
+
+    found = assessments.opportunity_choices(big.db_path, f"  {org.upper()} ")  # case, blanks
+    assert len(found.labels) == min(matching, assessments.PICKER_LIMIT)
+    assert found.more == (matching > assessments.PICKER_LIMIT)
+    assert all(org.lower() in label.lower() for label in found.labels.values())
+    # SQL wildcards and quotes are plain text.
+    for odd in ("%", "_", "'; DROP TABLE opportunities; --", "\\"):
+        assert assessments.opportunity_choices(big.db_path, odd).labels == {}
 
 
 def test_history__includes_synced_assessments(settings: Settings) -> None:

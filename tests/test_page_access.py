@@ -94,7 +94,7 @@ def load_settings_first_opportunity() -> str:
     from sales_core import assessments
 
     settings = load_settings()
-    return str(assessments.opportunities(settings.db_path)["id"].iloc[0])
+    return next(iter(assessments.opportunity_choices(settings.db_path).labels))
 
 
 def with_an_invoice() -> str:

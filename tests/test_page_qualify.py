@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,23 @@ def first_open_opportunity() -> str:
             "AND id NOT IN (SELECT opportunity_id FROM latest_assessment) ORDER BY id LIMIT 1"
         ).fetchall()
     return str(rows[0][0])
+
+
+def other_opportunity() -> str:
+    """A second open demo opportunity without an assessment."""
+    with store.connect(load_settings().db_path) as con:
+        rows = con.execute(
+            "SELECT id FROM opportunities WHERE stage NOT IN ('Closed—won', 'Closed—lost') "
+            "AND id NOT IN (SELECT opportunity_id FROM latest_assessment) ORDER BY id LIMIT 2"
+        ).fetchall()
+    return str(rows[1][0])
+
+
+def open_expander(at: AppTest, key: str) -> None:
+    """Open an expander whose content runs only while it is open, as a click on it does."""
+    at.session_state[key] = True
+    at.run()
+    assert not at.exception, at.exception
 
 
 def choose(at: AppTest, opportunity_id: str) -> AppTest:
@@ -123,9 +142,12 @@ def test_choose_answer_save_and_save_again_makes_one_row() -> None:
 
 def test_notes_are_shown_as_text_never_as_markdown() -> None:
     at = open_page()
-    choose(at, first_open_opportunity())
+    opp = first_open_opportunity()
+    choose(at, opp)
     note(at, "Need", NASTY)
     save_button(at).click().run()
+    assert len(at.dataframe) == 2  # the detail runs only once its expander is open
+    open_expander(at, f"qualify_detail/{opp}")
     detail = at.dataframe[2].value
     assert detail.set_index("Criterion").loc["Need", "Notes"] == NASTY
     markdown = " ".join(m.value for m in [*at.markdown, *at.caption, *at.success, *at.warning])
@@ -273,16 +295,154 @@ def test_a_large_base_ships_a_searched_few_options_not_all(
     at = open_page()
     [box] = [b for b in at.selectbox if b.key == "qualify_opportunity"]
     assert len(box.options) == 200
-    assert any("matches; the first 200 are listed" in c.value for c in at.caption), [
+    assert any("More than 200 match; the first 200 are listed" in c.value for c in at.caption), [
         c.value for c in at.caption
     ]
     with store.connect(load_settings().db_path) as con:
         [(wanted, name)] = con.execute(
             "SELECT id, name FROM opportunities ORDER BY id DESC LIMIT 1"
         ).fetchall()
-    at.text_input(key="qualify_find").input(name).run()
+    at.text_input(key="qualify_find").input(name.upper()).run()  # case does not matter
     [box] = [b for b in at.selectbox if b.key == "qualify_opportunity"]
     assert 1 <= len(box.options) < 200
+    assert any(
+        c.value.endswith(f"{len(box.options)} match{'es' if len(box.options) > 1 else ''}.")
+        for c in at.caption
+    )
     box.set_value(wanted).run()
     assert not at.exception
     assert at.query_params["opportunity"] == [wanted] or at.query_params["opportunity"] == wanted
+
+    # A search that matches nothing still offers the chosen one; SQL wildcards are plain text.
+    at.text_input(key="qualify_find").input("%_%").run()
+    [box] = [b for b in at.selectbox if b.key == "qualify_opportunity"]
+    assert len(box.options) == 1  # the chosen one, kept in the list
+    assert box.value == wanted
+    assert any(c.value.endswith("0 matches.") for c in at.caption)
+
+
+# -- continuity: carried over, compared, the assessor remembered ----------------------------------
+
+
+def badges(at: AppTest) -> list[str]:
+    """The badges on the page (st.badge is Markdown's `:colour-badge[label]`)."""
+    found = (re.fullmatch(r":\w+-badge\[(.*)\]", str(m.value)) for m in at.markdown)
+    return [m.group(1) for m in found if m]
+
+
+def button(at: AppTest, label: str, key_end: str | None = None) -> Any:
+    return next(
+        b for b in at.button if b.label == label and (key_end is None or b.key.endswith(key_end))
+    )
+
+
+def test_a_new_assessment_starts_from_the_latest_marked_carried_over() -> None:
+    at = open_page()
+    opp = first_open_opportunity()
+    choose(at, opp)
+    assert badges(at) == [] and not any("Started from" in i.value for i in at.info)
+    answer(at, "Money", "Confirmed")
+    note(at, "Money", NASTY)
+    answer(at, "Need", "No")
+    note(at, "Timeline", "x" * 5000)  # Unknown, but with notes: carried over too
+    save_button(at).click().run()
+    first_prefix = form_prefix(at)
+
+    button(at, "Start a new assessment").click().run()
+    assert not at.exception, at.exception
+    prefix = form_prefix(at)
+    assert prefix != first_prefix
+    today = f"{date.today():%Y-%m-%d}"
+    assert at.radio(key=f"{prefix}/money").value == "Confirmed"
+    assert at.text_area(key=f"{prefix}/money_notes").value == NASTY
+    assert at.radio(key=f"{prefix}/need").value == "No"
+    assert at.radio(key=f"{prefix}/authority").value == "Unknown"
+    assert at.text_area(key=f"{prefix}/timeline_notes").value == "x" * 5000
+    assert badges(at) == ["Carried over"] * 3
+    assert any(f"Started from the latest assessment, of {today}" in i.value for i in at.info)
+    assert any("Money, Need, Timeline. Saving keeps them" in c.value for c in at.caption)
+    markdown = " ".join(m.value for m in [*at.markdown, *at.caption, *at.info])
+    assert "HYPERLINK" not in markdown  # the carried notes are in the box, not in Markdown
+
+    button(at, "Still holds", "/money_holds").click().run()  # confirmed as it is
+    answer(at, "Need", "Partial")  # changed
+    at.run()
+    assert badges(at) == ["Carried over"]  # Timeline still to review
+    note(at, "Timeline", "sub-award in March")
+    at.run()
+    assert badges(at) == []
+    assert any("Every criterion carried over has been changed" in c.value for c in at.caption)
+
+    save_button(at).click().run()
+    rows = saved_rows()
+    assert [(r["money"], r["money_notes"], r["need"]) for r in rows] == [
+        ("Confirmed", NASTY, "No"),
+        ("Confirmed", NASTY, "Partial"),
+    ]
+    assert rows[1]["timeline_notes"] == "sub-award in March"
+    assert rows[1]["assessed_on"] == date.today()
+
+
+def test_two_assessments_side_by_side_with_what_changed() -> None:
+    at = open_page()
+    opp = first_open_opportunity()
+    choose(at, opp)
+    answer(at, "Money", "Partial")
+    note(at, "Money", "seeking a grant")
+    note(at, "Need", NASTY)
+    save_button(at).click().run()
+    assert not any(e.label.startswith("Compare two") for e in at.expander)  # one assessment
+
+    button(at, "Start a new assessment").click().run()
+    answer(at, "Money", "Confirmed")
+    note(at, "Timeline", "sub-award in March")
+    save_button(at).click().run()
+    assert not at.exception, at.exception
+    assert not [i for i in at.info if "criteria changed" in i.value]  # closed: not drawn
+    open_expander(at, f"qualify_compare/{opp}")
+
+    [summary] = [i.value for i in at.info if "criteria changed" in i.value]
+    assert summary == (
+        "2 of 7 criteria changed: Money (answer), Timeline (notes). "
+        "Score 1 → 2; Gather information both times."
+    )
+    assert badges(at).count("Answer changed") == 1
+    assert badges(at).count("Notes changed") == 1
+    assert badges(at).count("Unchanged") == 5
+    assert badges(at).count("Changed") == 1  # the verdict row: the score moved
+    shown_text = [t.value for t in at.text]
+    assert shown_text.count("seeking a grant") == 2 and shown_text.count(NASTY) == 2
+    assert "sub-award in March" in shown_text
+    answers_shown = [m.value for m in at.markdown]
+    assert answers_shown.count(":orange[**Partial**]") == 1  # Money before: changed
+    assert answers_shown.count(":orange[**Confirmed**]") == 1  # Money after
+    assert answers_shown.count("**Unknown**") == 12  # six criteria unchanged, on both sides
+
+    # The same assessment twice is not a comparison.
+    newest = saved_rows()[-1]["assessment_key"]
+    at.selectbox(key=f"qualify_compare_first/{opp}/2").set_value(newest).run()
+    assert any(i.value.startswith("Choose two different assessments") for i in at.info)
+
+
+def test_without_sign_in_the_assessor_typed_last_is_kept_for_the_session() -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.user = {}  # nobody signed in
+    at.run()
+    at.switch_page(PAGE).run()
+    first, second = (first_open_opportunity(), other_opportunity())
+    choose(at, first)
+    assert at.text_input(key="qualify_assessor").value == ""
+    at.text_input(key="qualify_assessor").input("Amara Okafor").run()
+    save_button(at).click().run()
+    button(at, "Start a new assessment").click().run()
+    assert at.text_input(key="qualify_assessor").value == "Amara Okafor"
+    choose(at, second)
+    assert at.text_input(key="qualify_assessor").value == "Amara Okafor"
+    at.text_input(key="qualify_assessor").input("Ben Reyes").run()
+    at.selectbox(key="qualify_opportunity").set_value(None).run()  # no checklist drawn
+    at.switch_page("pages/pipeline.py").run()  # another page and back
+    at.switch_page(PAGE).run()
+    choose(at, first)
+    assert at.text_input(key="qualify_assessor").value == "Ben Reyes"
+    save_button(at).click().run()
+    assert [r["assessed_by"] for r in saved_rows()] == ["Amara Okafor", "Ben Reyes"]

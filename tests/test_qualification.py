@@ -14,13 +14,17 @@ from sales_core.qualification import (
     NOTES_MAX_CHARS,
     QUESTIONS,
     Answer,
+    Assessment,
     InvalidAssessment,
     assessment_markdown,
     build_assessment,
+    carried_criteria,
+    compare,
     completeness,
     quote_block,
     recommend,
     score,
+    still_carried,
     verdict,
 )
 
@@ -275,3 +279,84 @@ def test_assessment_markdown__structure_survives_hostile_text() -> None:
     assert "> \\# Heading?  \n> \\#\\# Notes  \n> \\| x \\|" in text
     assert "*No notes.*" in text  # Authority has none
     assert "  - Is a specific amount of money set aside for the project?" in text
+
+
+# -- continuity: carrying over and comparing ------------------------------------------------------
+
+
+def an_assessment(answers_given: dict[str, Answer], notes: dict[str, str]) -> Assessment:
+    return build_assessment(
+        opportunity_id="recOPP00000000001",
+        assessed_by="Amara Okafor",
+        assessed_on=date(2026, 10, 1),
+        answers=answers_given,
+        notes=notes,
+    )
+
+
+def test_carried_criteria__an_unknown_without_notes_carries_nothing() -> None:
+    latest = an_assessment(
+        answers(money="Confirmed", need="No"), {"Money": "grant", "Timeline": "asked"}
+    )
+    # Money (answer and notes), Need (answer), Timeline (Unknown, but notes): in checklist order.
+    assert carried_criteria(latest) == ("Money", "Need", "Timeline")
+    assert carried_criteria(an_assessment(answers(), {})) == ()
+    assert carried_criteria(an_assessment(answers(), {"Need": " \n\t "})) == ()  # blanks only
+
+
+def test_still_carried__until_changed_or_said_to_hold() -> None:
+    latest = an_assessment(
+        answers(money="Confirmed", need="Partial", timeline="No"),
+        {"Money": "grant awarded", "Need": "slow cluster"},
+    )
+    form_answers = dict(latest.answers)
+    form_notes = {c: latest.notes.get(c, "") for c in CRITERIA}
+    assert still_carried(latest, form_answers, form_notes) == ("Money", "Need", "Timeline")
+
+    form_answers["Money"] = "Partial"  # the answer changed
+    form_notes["Need"] = "slow cluster\r\n  "  # only blanks and line endings: still the same
+    assert still_carried(latest, form_answers, form_notes) == ("Need", "Timeline")
+
+    form_notes["Need"] = "slow cluster, and a new grant"  # the notes changed
+    assert still_carried(latest, form_answers, form_notes) == ("Timeline",)
+
+    # Said to hold: no longer marked, though the values are those carried over.
+    assert still_carried(latest, form_answers, form_notes, {"Timeline"}) == ()
+    # Changed and changed back, once reviewed, stays reviewed.
+    form_answers["Money"] = "Confirmed"
+    assert still_carried(latest, form_answers, form_notes, {"Money"}) == ("Timeline",)
+
+
+def test_compare__criterion_by_criterion_with_the_verdicts() -> None:
+    earlier = an_assessment(
+        answers(money="Partial", authority="Confirmed", need="Confirmed"),
+        {"Money": "seeking a grant", "Need": "slow cluster", "Timeline": "asked"},
+    )
+    later = an_assessment(
+        answers("Confirmed", timeline="Partial"),
+        {"Money": "seeking a grant", "Need": "slow cluster\n", "Timeline": "sub-award in March"},
+    )
+    result = compare(earlier, later)
+    by_name = {c.criterion: c for c in result.criteria}
+    assert [c.criterion for c in result.criteria] == list(CRITERIA)
+    money, authority, need, timeline = (
+        by_name[n] for n in ("Money", "Authority", "Need", "Timeline")
+    )
+    assert (money.first_answer, money.second_answer, money.what_changed) == (
+        "Partial",
+        "Confirmed",
+        "answer",
+    )
+    assert not authority.changed and authority.what_changed == "unchanged"
+    assert not need.changed  # a trailing line break is not a change
+    assert timeline.what_changed == "answer and notes"
+    assert (timeline.first_notes, timeline.second_notes) == ("asked", "sub-award in March")
+    assert (result.first.score, result.second.score) == (5, 13)
+    assert result.summary == (
+        "5 of 7 criteria changed: Money (answer), Impending Event (answer), Application "
+        "(answer), Competition (answer), Timeline (answer and notes). "
+        "Score 5 → 13; Gather information → Pursue."
+    )
+    assert compare(later, later).summary == (
+        "No criterion changed. Score 13 both times; Pursue both times."
+    )

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from sales_core import store
+from sales_core import assessments, store
 from sales_core.config import load_settings
-from sales_core.qualification import CRITERIA
+from sales_core.qualification import CRITERIA, carried_criteria
 from sales_core.sync import run_sync
 from tests.conftest import serve_demo
 from tests.e2e.conftest import screenshot, settled
@@ -135,3 +135,86 @@ def test_fill_the_checklist_and_save(
     assert "- **Recommendation:** Pursue" in text
     assert '> Said "yes" \\\\o/ \\<b\\>not bold\\</b\\> \\*\\*nor this\\*\\* 🎉' in text
     screenshot(page, "qualify-detail")
+
+
+def test_reassess_from_the_latest_and_compare(start_app: Any, page: Page, tmp_path: Path) -> None:
+    """Demo data, nobody signed in: a lead assessed before opens with that assessment carried
+    over and marked; the assessor's name stays for the session; two assessments compared."""
+    db = tmp_path / "e2e.duckdb"
+    settings = load_settings({"SALES_DB": str(db)}, tmp_path / "no-secrets.toml")
+    run_sync(settings)
+    with store.connect(db) as con:
+        [(opp, name, money, money_notes)] = con.execute(
+            "SELECT q.opportunity_id, o.name, q.money, q.money_notes "
+            "FROM latest_assessment AS l JOIN qualifications AS q USING (assessment_key) "
+            "JOIN opportunities AS o ON o.id = q.opportunity_id "
+            "WHERE q.money IN ('Confirmed', 'Partial') AND q.money_notes IS NOT NULL "
+            "ORDER BY q.opportunity_id LIMIT 1"
+        ).fetchall()
+    latest = assessments.history(db, opp).iloc[0].to_dict()
+    marked = len(carried_criteria(assessments.assessment_from_row(latest, opp)))
+    app = start_app(SALES_DB=str(db))
+    page.goto(app.url)
+    expect(page.get_by_role("heading", name="Sales & invoicing console")).to_be_visible(
+        timeout=60_000
+    )
+    page.goto(f"{app.url}/qualify?opportunity={opp}")
+    expect(page.get_by_role("heading", name="Qualify a lead")).to_be_visible(timeout=60_000)
+    settled(page)
+    expect(page.get_by_text("Started from the latest assessment")).to_be_visible()
+    money_group = page.get_by_role("radiogroup", name="Money: answer")
+    expect(money_group.get_by_role("radio", name=money)).to_be_checked(timeout=30_000)
+    notes = page.get_by_role("textbox", name="Money notes")
+    expect(notes).to_have_value(money_notes)
+    # st.badge draws a hidden copy of each badge too: count the visible ones
+    carried = page.locator("span.stMarkdownBadge:visible", has_text=re.compile(r"^Carried over$"))
+    expect(carried).to_have_count(marked)
+    screenshot(page, "qualify-carried-over")
+
+    # Money (the first carried over) said to hold: its mark goes; then its notes rewritten.
+    page.get_by_role("button", name="Still holds").first.click()
+    settled(page)
+    expect(carried).to_have_count(marked - 1)
+    notes.fill(NOTE)
+    notes.press("Control+Enter")
+    settled(page)
+
+    assessor = page.get_by_role("textbox", name="Assessed by")
+    expect(assessor).to_have_value("")
+    assessor.fill("Amara Okafor")
+    assessor.press("Enter")
+    settled(page)
+    page.get_by_role("button", name="Save assessment").click()
+    expect(page.get_by_test_id("stAlertContentSuccess").filter(has_text="Saved.")).to_be_visible()
+
+    # Another page and back: the name typed is still in the box.
+    page.get_by_role("link", name="Pipeline").click()
+    expect(page.get_by_role("heading", name="Pipeline")).to_be_visible(timeout=60_000)
+    page.get_by_role("link", name="Qualify a lead").click()
+    expect(page.get_by_role("heading", name="Qualify a lead")).to_be_visible(timeout=60_000)
+    settled(page)
+    chosen = page.get_by_role("combobox", name="Opportunity (open ones first)")
+    chosen.click()
+    chosen.fill(name[:25])
+    page.get_by_role("option", name=re.compile("^" + re.escape(name))).click()
+    settled(page)
+    expect(page.get_by_role("textbox", name="Assessed by")).to_have_value(
+        "Amara Okafor", timeout=30_000
+    )
+
+    # The two latest side by side: the note changed, and says so.
+    page.get_by_text("Compare two assessments").click()
+    settled(page)
+    expect(
+        page.get_by_text(re.compile(r"criteria changed: .*Money \((answer and )?notes\)"))
+    ).to_be_visible()
+    expect(page.locator("span.stMarkdownBadge:visible", has_text="Notes changed")).to_have_count(1)
+    expect(page.get_by_test_id("stText").filter(has_text="HYPERLINK").first).to_be_visible()
+    assert page.get_by_test_id("stException").count() == 0
+    page.get_by_text("Compare two assessments").scroll_into_view_if_needed()
+    screenshot(page, "qualify-compare")
+    with store.connect(db) as con:
+        [(saved_notes, by)] = con.execute(
+            "SELECT money_notes, assessed_by FROM assessments"
+        ).fetchall()
+    assert (saved_notes, by) == (NOTE, "Amara Okafor")
