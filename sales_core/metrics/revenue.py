@@ -273,6 +273,32 @@ def revenue_by_community(
     return df[["community", "invoices", "invoiced", "sponsor_share", "org_share"]]
 
 
+def community_invoices(
+    settings: Settings, currency: str, today: date, community: str, months: int = 12
+) -> pd.DataFrame:
+    """The receivables behind one community's bar of `revenue_by_community`: issued in the
+    same window, newest first. Columns: number, contract, issue_date, due_date, status,
+    amount, org_share (amount × (1 − CSS %)), currency.
+    """
+    params = _issued_window(today, months) | {"currency": currency, "community": community}
+    df = frame(
+        settings,
+        f"""
+        SELECT i.number, coalesce(c.name, '{NO_CONTRACT}') AS contract, i.issue_date,
+               i.due_date, i.status, i.amount,
+               round(i.amount * (1 - coalesce(c.css_pct, 0)), 2) AS org_share,
+               coalesce(i.currency, 'USD') AS currency
+        FROM receivables AS i LEFT JOIN contracts AS c ON c.id = i.contract_id
+        WHERE {RECEIVABLE} AND {ISSUED} AND coalesce(i.currency, 'USD') = $currency
+          AND i.issue_date >= $first AND i.issue_date <= $today
+          AND coalesce(c.community, '{NO_CONTRACT}') = $community
+        ORDER BY i.issue_date DESC, i.number
+        """,
+        params,
+    )
+    return money_column(df, "amount", "org_share")
+
+
 def revenue_share(
     settings: Settings, currency: str, today: date, months: int = 12
 ) -> dict[str, Decimal]:
