@@ -6,6 +6,31 @@ from sales_core import health, reconcile
 from sales_core.formatting import counted
 from ui import chrome
 
+# The quarantine's CSV: column -> header.
+QUARANTINE_CSV = {
+    "severity": "Severity",
+    "table_name": "Table",
+    "record_id": "Record id",
+    "field": "Field",
+    "problem": "Problem",
+    "raw_value": "Value received",
+}
+HISTORY_ORDER = [
+    "id",
+    "started_at",
+    "source",
+    "status",
+    "error",
+    "opportunities",
+    "contracts",
+    "invoices",
+    "qualifications",
+    "rejected",
+    "warnings",
+    "requests",
+    "finished_at",
+]
+
 settings, status = chrome.page_start()
 
 st.title("Data health")
@@ -45,6 +70,14 @@ else:
         },
     )
     st.caption(f"{len(shown):,} of {len(problems):,} problems shown.")
+    chrome.csv_download(
+        st,
+        f"Download {len(shown):,} problems (CSV)",
+        shown,
+        "quarantine.csv",
+        key="quarantine_csv",
+        columns=QUARANTINE_CSV,
+    )
 
 st.subheader("Conflicts with AirTable")
 conflicts = reconcile.conflicts(settings)
@@ -73,6 +106,9 @@ else:
             "airtable_id": "Record id",
         },
     )
+    chrome.csv_download(
+        st, "Download the conflicts (CSV)", conflicts, "conflicts.csv", "conflicts_csv"
+    )
 
 st.subheader("Sync history")
 runs = health.sync_history(settings.db_path, lock_timeout=settings.lock_timeout)
@@ -84,6 +120,9 @@ else:
         placeholder="—",
         hide_index=True,
         width="stretch",
+        # the reason a run failed next to its status, where it shows at 1400 px without
+        # scrolling sideways; the counts after it
+        column_order=HISTORY_ORDER,
         column_config={
             "id": "Run",
             "started_at": st.column_config.DatetimeColumn(
@@ -101,6 +140,9 @@ else:
             "rejected": "Quarantined",
             "warnings": "Warnings",
             "requests": "Requests",
-            "error": st.column_config.TextColumn("Error", width="large"),
+            "error": st.column_config.TextColumn("Reason", width="large"),
         },
+    )
+    chrome.csv_download(
+        st, "Download the sync history (CSV)", runs, "sync-history.csv", "history_csv"
     )
