@@ -4,7 +4,10 @@ import streamlit as st
 
 from sales_core import health, reconcile
 from sales_core.formatting import counted
-from ui import chrome
+from ui import chrome, view_state
+
+PAGE = "data_health"
+SEVERITIES = ["rejected", "warning"]
 
 # The quarantine's CSV: column -> header.
 QUARANTINE_CSV = {
@@ -50,10 +53,19 @@ if problems.empty:
     st.success("The last sync found no problems." if status.has_data else "No sync yet.")
 else:
     tables = sorted(problems["table_name"].unique())
-    chosen = st.multiselect("Tables", tables, default=tables)
+    # In the URL and kept for the next visit (ui/view_state.py); an empty choice shows all.
+    params = [
+        view_state.choices("health_tables", "table", "Table", tables),
+        view_state.choices("health_severity", "severity", "Severity", SEVERITIES),
+    ]
+    view_state.show_notes(view_state.restore(PAGE, params))
+    chosen = st.multiselect("Tables", tables, placeholder="Every table", key="health_tables")
     severities = st.multiselect(
-        "Severity", ["rejected", "warning"], default=["rejected", "warning"]
+        "Severity", SEVERITIES, placeholder="Every severity", key="health_severity"
     )
+    view_state.publish(PAGE, params)
+    chosen = chosen or tables
+    severities = severities or SEVERITIES
     shown = problems[problems["table_name"].isin(chosen) & problems["severity"].isin(severities)]
     st.dataframe(
         shown,
