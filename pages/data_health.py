@@ -4,7 +4,7 @@ import streamlit as st
 
 from sales_core import health, reconcile
 from sales_core.formatting import counted
-from ui import chrome, view_state
+from ui import chrome, links, view_state
 
 PAGE = "data_health"
 SEVERITIES = ["rejected", "warning"]
@@ -44,6 +44,7 @@ st.markdown(
     "a look (an unknown option, a link to a deleted record, a value billing needs)."
 )
 
+record = links.record_links(settings, status)
 problems = health.quarantine(settings.db_path, lock_timeout=settings.lock_timeout)
 left, right = st.columns(2)
 left.metric("Quarantined records", f"{status.rejected:,}")
@@ -67,12 +68,16 @@ else:
     chosen = chosen or tables
     severities = severities or SEVERITIES
     shown = problems[problems["table_name"].isin(chosen) & problems["severity"].isin(severities)]
+    problems_shown, problem_links = links.linked(
+        shown, record, shown["table_name"], after="record_id", id_column="record_id", keep_id=True
+    )
     st.dataframe(
-        shown,
+        problems_shown,
         placeholder="—",
         hide_index=True,
         width="stretch",
         column_config={
+            **problem_links,
             "severity": "Severity",
             "table_name": "Table",
             "record_id": "Record id",
@@ -103,12 +108,21 @@ else:
         f"changed both here and in AirTable, or changed in AirTable where this app does not "
         f"take it. Their push waits; a biller settles them on the Invoices page."
     )
-    st.dataframe(
+    conflicts_shown, conflict_links = links.linked(
         conflicts[["number", "field", "here", "there", "problem", "found_by", "airtable_id"]],
+        record,
+        "invoices",
+        after="airtable_id",
+        id_column="airtable_id",
+        keep_id=True,
+    )
+    st.dataframe(
+        conflicts_shown,
         hide_index=True,
         width="stretch",
         placeholder="—",
         column_config={
+            **conflict_links,
             "number": "Number",
             "field": "Field",
             "here": "Here",

@@ -9,7 +9,7 @@ from sales_core.charts import funnel_chart, weighted_by_month_chart
 from sales_core.formatting import markdown_text, percent
 from sales_core.metrics import pipeline
 from sales_core.metrics.common import currencies
-from ui import chrome, view_state
+from ui import chrome, links, view_state
 from ui.queries import cached
 
 PAGE = "pipeline"
@@ -26,6 +26,7 @@ if status.counts["opportunities"] == 0:
     st.stop()
 
 today = chrome.today()
+record = links.record_links(settings, status)
 options = cached(pipeline.filter_options, settings, status)
 known = cached(currencies, settings, status)
 window = cached(pipeline.closing_window, settings, status, today)
@@ -154,12 +155,17 @@ else:
     st.markdown(
         f"**{total:,}** open deal{'s' if total != 1 else ''} quiet for more than {days} days."
     )
+    # the names carry the organisation
+    stale_shown, stale_links = links.linked(
+        stale.drop(columns=["total", "organization"]), record, "opportunities", after="name"
+    )
     st.dataframe(
-        stale.drop(columns=["total", "organization"]),  # the names carry the organisation
+        stale_shown,
         placeholder="—",
         hide_index=True,
         width="stretch",
         column_config={
+            **stale_links,
             "name": st.column_config.TextColumn("Opportunity", width="large"),
             "stage": "Stage",
             "owner": "Owner",
@@ -198,7 +204,12 @@ matching = int(table["total"].iloc[0]) if len(table) else 0
 if table.empty:
     st.info("No opportunity matches the filters.")
 else:
-    shown_table = table.assign(flag=["⚠" if p else "" for p in table["past_close"]])
+    shown_table, table_links = links.linked(
+        table.assign(flag=["⚠" if p else "" for p in table["past_close"]]),
+        record,
+        "opportunities",
+        after="name",
+    )
     st.dataframe(
         shown_table,
         placeholder="—",
@@ -207,6 +218,7 @@ else:
         # the MANIAC-T columns early, where they show without scrolling sideways
         column_order=[
             "name",
+            *table_links,
             "stage",
             "flag",
             "expected_close",
@@ -222,6 +234,7 @@ else:
             "organization",
         ],
         column_config={
+            **table_links,
             "name": st.column_config.TextColumn("Opportunity", width="large"),
             "organization": "Organization",
             "stage": "Stage",

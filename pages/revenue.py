@@ -14,7 +14,7 @@ from sales_core.charts import (
 )
 from sales_core.formatting import markdown_text, money_table
 from sales_core.metrics import revenue, statements
-from ui import chrome, view_state
+from ui import chrome, links, view_state
 from ui.queries import cached
 
 PAGE = "revenue"
@@ -45,6 +45,7 @@ if not known:
     st.stop()
 
 today = chrome.today()
+record = links.record_links(settings, status)
 # Every filter and chart pick is in the URL and kept for the next visit (ui/view_state.py).
 top_params = [
     view_state.choice("revenue_currency", "currency", "Currency", known, known[0]),
@@ -117,13 +118,15 @@ else:
         today,
         None if bucket == EVERY_BUCKET else bucket,
     )
+    behind_shown, behind_links = links.linked(behind, record, "invoices", after="number")
     st.dataframe(
-        behind,
+        behind_shown,
         placeholder="—",
         hide_index=True,
         width="stretch",
         column_order=[
             "number",
+            *behind_links,
             "contract",
             "issue_date",
             "due_date",
@@ -133,6 +136,7 @@ else:
             "bucket",
         ],
         column_config={
+            **behind_links,
             "number": "Invoice",
             "contract": st.column_config.TextColumn("Contract", width="medium"),
             "issue_date": st.column_config.DateColumn("Issued"),
@@ -201,12 +205,16 @@ else:
     community = st.selectbox("Statement for", names, key="statement_community")
     view_state.publish(PAGE, statement_params)
     items = cached(statements.open_invoices, settings, status, today, community)
+    items_shown, items_links = links.linked(
+        items.drop(columns="community"), record, "invoices", after="number"
+    )
     st.dataframe(
-        items.drop(columns="community"),
+        items_shown,
         hide_index=True,
         width="stretch",
         placeholder="—",
         column_config={
+            **items_links,
             "number": "Invoice",
             "contract": st.column_config.TextColumn("Contract", width="medium"),
             "issue_date": st.column_config.DateColumn("Issued"),
@@ -319,12 +327,14 @@ else:
         invoices = cached(
             revenue.community_invoices, settings, status, currency, today, picked_community
         )
+        invoices_shown, invoices_links = links.linked(invoices, record, "invoices", after="number")
         st.dataframe(
-            invoices,
+            invoices_shown,
             hide_index=True,
             width="stretch",
             placeholder="—",
             column_config={
+                **invoices_links,
                 "number": "Invoice",
                 "contract": st.column_config.TextColumn("Contract", width="medium"),
                 "issue_date": st.column_config.DateColumn("Issued"),
@@ -371,13 +381,22 @@ else:
         if right.button("Show every window", key="renewal_clear"):
             st.session_state["renewal_focus"] = None
             st.rerun()
-    right.dataframe(
+    radar_shown, radar_links = links.linked(
         money_table(
-            listed, ["bucket", "name", "end_date", "days_left", "monthly_fee"], ("monthly_fee",)
+            listed,
+            ["bucket", "name", "end_date", "days_left", "monthly_fee", "id"],
+            ("monthly_fee",),
         ),
+        record,
+        "contracts",
+        after="name",
+    )
+    right.dataframe(
+        radar_shown,
         hide_index=True,
         width="stretch",
         column_config={
+            **radar_links,
             "bucket": "When",
             "name": st.column_config.TextColumn("Contract", width="medium"),
             "end_date": st.column_config.DateColumn("End date"),

@@ -469,6 +469,18 @@ _M13 = (
     """,
 )
 
+# The AirTable table id behind each synced table, read from the schema API at each sync, so
+# that every record shown can link to https://airtable.com/{base}/{table id}/{record id}.
+_M14 = (
+    """
+    CREATE TABLE airtable_tables (
+        table_key VARCHAR PRIMARY KEY,
+        base_id VARCHAR NOT NULL,
+        table_id VARCHAR NOT NULL
+    )
+    """,
+)
+
 # Append only: a released migration is never edited; add a new one instead.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "current tables, sync runs, quarantine, opportunity history", _M1),
@@ -484,6 +496,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(11, "the state agreed with AirTable, its Void Reason, and conflicts", _M11),
     Migration(12, "payments, Amount Paid and the balance of every receivable", _M12),
     Migration(13, "Sent At and the emails sent, once per invoice and step", _M13),
+    Migration(14, "the AirTable table ids, for links to each record", _M14),
 )
 
 LATEST = MIGRATIONS[-1].version

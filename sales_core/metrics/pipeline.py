@@ -331,7 +331,7 @@ def stale_deals(
     """Open deals with no activity for more than `days` days, the longest quiet first.
 
     The last activity is the Last Activity date, or the creation date when that is empty.
-    Columns: name, organization, stage, owner, value, last_activity, days_quiet, total (the
+    Columns: id, name, organization, stage, owner, value, last_activity, days_quiet, total (the
     number of stale deals, of which at most `limit` rows are returned).
     """
     where, params = flt.where()
@@ -340,7 +340,7 @@ def stale_deals(
         settings,
         f"""
         SELECT *, count(*) OVER () AS total FROM (
-            SELECT o.name, o.organization, o.stage, o.owner_name AS owner, o.value,
+            SELECT o.id, o.name, o.organization, o.stage, o.owner_name AS owner, o.value,
                    coalesce(o.last_activity, CAST(o.created_time AS DATE)) AS last_activity,
                    datediff('day', coalesce(o.last_activity, CAST(o.created_time AS DATE)),
                             $today) AS days_quiet
