@@ -235,7 +235,8 @@ else:
         ],
         column_config={
             **table_links,
-            "name": st.column_config.TextColumn("Opportunity", width="large"),
+            # medium: the MANIAC-T columns and the checklist link stay in view at 1400 px
+            "name": st.column_config.TextColumn("Opportunity", width="medium"),
             "organization": "Organization",
             "stage": "Stage",
             "flag": st.column_config.TextColumn(

@@ -377,6 +377,7 @@ class TableIds:
     base_id: str | None
     ids: dict[str, str] = field(default_factory=dict)
     note: str | None = None  # why there are no links ("" when there are)
+    keep: bool = False  # the schema could not be read this time: keep the ids stored before
 
 
 # Where a record link's table id comes from, for the pages and the README.
@@ -392,14 +393,16 @@ def read_table_ids(source: Source, base_id: str | None) -> TableIds:
             base_id,
             note=f"the token may not read the base's schema (it needs the {SCHEMA_SCOPE} scope)",
         )
-    except AirtableError as exc:
-        return TableIds(base_id, note=f"the base's schema could not be read: {exc}")
+    except AirtableError as exc:  # a passing failure: the ids stored before still hold
+        return TableIds(base_id, note=f"the base's schema could not be read: {exc}", keep=True)
     if not ids:
         return TableIds(base_id, note="the records are not in AirTable")
     return TableIds(base_id, ids=ids, note="")
 
 
 def _store_table_ids(con: store.Connection, table_ids: TableIds) -> None:
+    if table_ids.keep:
+        return
     con.execute("DELETE FROM airtable_tables")
     if table_ids.base_id:
         for table_key, table_id in table_ids.ids.items():

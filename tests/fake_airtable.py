@@ -38,7 +38,7 @@ Requests served (all need ``Authorization: Bearer <token>``, else 401
     "primaryFieldId", "fields", "views"}]}``, the fields those the records hold) while
     ``schema_access`` is True (the default); set it False to answer 403
     ``INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND``, as AirTable does for a token without the
-    ``schema.bases:read`` scope.
+    ``schema.bases:read`` scope. ``schema_failure = 503`` (say) answers that status there instead.
     ``POST /v0/{base}/{table}`` creates (``{"records": [{"fields": ...}]}`` or ``{"fields": ...}``).
     ``PATCH``/``PUT /v0/{base}/{table}`` updates ``{"records": [{"id", "fields"}]}`` (PATCH
     merges, PUT replaces), or upserts with ``"performUpsert": {"fieldsToMergeOn": [...]}``: per
@@ -421,6 +421,8 @@ class FakeAirtable:
         self.internal_errors: list[str] = []
         # False: the token lacks schema.bases:read, and the metadata API answers 403
         self.schema_access = True
+        # a status (say 503) the metadata API answers instead, the records being served
+        self.schema_failure: int | None = None
         self._lock = threading.RLock()
         self._tables: dict[str, _Table] = {}
         self._cursors: dict[str, _Cursor] = {}
@@ -694,6 +696,9 @@ class FakeAirtable:
         if base_id != self._base_id:
             raise _ApiError(404, "NOT_FOUND", "Could not find what you are looking for")
         self._admit()
+        if self.schema_failure is not None:
+            status = self.schema_failure
+            raise _ApiError(status, _DEFAULT_ERROR_TYPES.get(status, "SERVER_ERROR"), "failure")
         if not self.schema_access:
             raise _ApiError(
                 403,

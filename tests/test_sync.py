@@ -518,6 +518,20 @@ def test_sync__without_the_schema_scope_names_are_shown_without_links(
     assert server.count(status=403) == 1
 
 
+def test_sync__a_passing_failure_of_the_schema_keeps_the_links(
+    server: FakeAirtable, make_settings: Any
+) -> None:
+    serve(server, dataset())
+    settings = make_settings()
+    run_sync(settings)
+    before = links.record_links(settings)
+    assert before.available
+    server.schema_failure = 503  # the metadata API down for a moment, the records fine
+    assert run_sync(settings).status == "ok"
+    assert server.count(status=503) >= 1
+    assert links.record_links(settings).tables == before.tables
+
+
 def test_sync__demo_records_have_no_links(settings: Settings) -> None:
     run_sync(settings)
     found = links.record_links(settings)
