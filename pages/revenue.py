@@ -296,6 +296,7 @@ else:
             money_table(
                 communities,
                 ["community", "invoices", "invoiced", "org_share", "sponsor_share"],
+                ("invoiced", "org_share", "sponsor_share"),
                 currency=currency,
             ),
             hide_index=True,

@@ -357,3 +357,9 @@ def test_data_health__every_table_has_a_csv_download_and_the_reason_shows() -> N
     order = list(history.proto.column_order)
     # the reason a sync failed next to its status, before the counts (visible at 1400 px)
     assert order.index("error") == order.index("status") + 1 < order.index("opportunities")
+
+
+def test_revenue__the_community_table_counts_invoices_and_writes_amounts() -> None:
+    table = open_page("pages/revenue.py").dataframe[4].value.set_index("community")
+    assert table.loc["Carpentries", "invoices"] == 4  # a count, not an amount
+    assert table.loc["Carpentries", "invoiced"] == "2,200.00 USD"
