@@ -10,9 +10,9 @@ from functools import partial
 import streamlit as st
 
 from sales_core import money
-from sales_core.formatting import markdown_text, money_table
+from sales_core.formatting import counted, markdown_text, money_table
 from sales_core.metrics.overview import OVERVIEW_COLUMNS, overview_tiles
-from ui import chrome
+from ui import chrome, view_state
 from ui.queries import cached
 
 settings, status = chrome.page_start()
@@ -47,10 +47,10 @@ else:
     # Totals are never summed across currencies: one currency at a time, all of them below.
     currencies = list(by_currency.index)
     default = "USD" if "USD" in currencies else currencies[0]
-    currency = (
-        st.segmented_control("Currency", currencies, default=default, key="overview_currency")
-        or default
-    )
+    params = [view_state.choice("overview_currency", "currency", "Currency", currencies, default)]
+    view_state.show_notes(view_state.restore("overview", params))
+    currency = st.segmented_control("Currency", currencies, key="overview_currency") or default
+    view_state.publish("overview", params)
     row = by_currency.loc[currency]
     st.caption("Rounded to whole units (M: millions); *Every currency* below has the cents.")
     tile = partial(money.tile, currency=currency)
@@ -97,8 +97,22 @@ else:
                 tile(row["receivables_over_60"]),
                 help="Outstanding receivables whose due date is more than 60 days ago.",
             ),
+            chrome.Tile(
+                "Deals past expected close",
+                f"{int(row['past_close']):,}",
+                help="Open deals whose Expected Close Date is already past: move the date or "
+                "close the deal (flagged on the Pipeline page).",
+            ),
         ],
     )
+    past_close = int(row["past_close"])
+    if past_close:
+        st.page_link(
+            "pages/pipeline.py",
+            label=f"List the {counted(past_close, 'deal')} past "
+            f"{'its' if past_close == 1 else 'their'} expected close date",
+            query_params={"currency": currency, "past_close": "1"},
+        )
     with st.expander("Every currency"):
         st.dataframe(
             money_table(tiles, OVERVIEW_COLUMNS),
@@ -109,6 +123,7 @@ else:
                 "currency": "Currency",
                 "open_pipeline": "Open pipeline",
                 "weighted_pipeline": "Weighted pipeline",
+                "past_close": "Deals past expected close",
                 "mrr": "MRR",
                 "arr": "ARR",
                 "invoiced_this_month": f"Invoiced in {today:%B}",

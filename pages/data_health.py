@@ -4,7 +4,35 @@ import streamlit as st
 
 from sales_core import health, reconcile
 from sales_core.formatting import counted
-from ui import chrome
+from ui import chrome, links, view_state
+
+PAGE = "data_health"
+SEVERITIES = ["rejected", "warning"]
+
+# The quarantine's CSV: column -> header.
+QUARANTINE_CSV = {
+    "severity": "Severity",
+    "table_name": "Table",
+    "record_id": "Record id",
+    "field": "Field",
+    "problem": "Problem",
+    "raw_value": "Value received",
+}
+HISTORY_ORDER = [
+    "id",
+    "started_at",
+    "source",
+    "status",
+    "error",
+    "opportunities",
+    "contracts",
+    "invoices",
+    "qualifications",
+    "rejected",
+    "warnings",
+    "requests",
+    "finished_at",
+]
 
 settings, status = chrome.page_start()
 
@@ -16,6 +44,7 @@ st.markdown(
     "a look (an unknown option, a link to a deleted record, a value billing needs)."
 )
 
+record = links.record_links(settings, status)
 problems = health.quarantine(settings.db_path, lock_timeout=settings.lock_timeout)
 left, right = st.columns(2)
 left.metric("Quarantined records", f"{status.rejected:,}")
@@ -25,17 +54,30 @@ if problems.empty:
     st.success("The last sync found no problems." if status.has_data else "No sync yet.")
 else:
     tables = sorted(problems["table_name"].unique())
-    chosen = st.multiselect("Tables", tables, default=tables)
+    # In the URL and kept for the next visit (ui/view_state.py); an empty choice shows all.
+    params = [
+        view_state.choices("health_tables", "table", "Table", tables),
+        view_state.choices("health_severity", "severity", "Severity", SEVERITIES),
+    ]
+    view_state.show_notes(view_state.restore(PAGE, params))
+    chosen = st.multiselect("Tables", tables, placeholder="Every table", key="health_tables")
     severities = st.multiselect(
-        "Severity", ["rejected", "warning"], default=["rejected", "warning"]
+        "Severity", SEVERITIES, placeholder="Every severity", key="health_severity"
     )
+    view_state.publish(PAGE, params)
+    chosen = chosen or tables
+    severities = severities or SEVERITIES
     shown = problems[problems["table_name"].isin(chosen) & problems["severity"].isin(severities)]
+    problems_shown, problem_links = links.linked(
+        shown, record, shown["table_name"], after="record_id", id_column="record_id", keep_id=True
+    )
     st.dataframe(
-        shown,
+        problems_shown,
         placeholder="—",
         hide_index=True,
         width="stretch",
         column_config={
+            **problem_links,
             "severity": "Severity",
             "table_name": "Table",
             "record_id": "Record id",
@@ -45,6 +87,14 @@ else:
         },
     )
     st.caption(f"{len(shown):,} of {len(problems):,} problems shown.")
+    chrome.csv_download(
+        st,
+        f"Download {len(shown):,} problems (CSV)",
+        shown,
+        "quarantine.csv",
+        key="quarantine_csv",
+        columns=QUARANTINE_CSV,
+    )
 
 st.subheader("Conflicts with AirTable")
 conflicts = reconcile.conflicts(settings)
@@ -58,12 +108,21 @@ else:
         f"changed both here and in AirTable, or changed in AirTable where this app does not "
         f"take it. Their push waits; a biller settles them on the Invoices page."
     )
-    st.dataframe(
+    conflicts_shown, conflict_links = links.linked(
         conflicts[["number", "field", "here", "there", "problem", "found_by", "airtable_id"]],
+        record,
+        "invoices",
+        after="airtable_id",
+        id_column="airtable_id",
+        keep_id=True,
+    )
+    st.dataframe(
+        conflicts_shown,
         hide_index=True,
         width="stretch",
         placeholder="—",
         column_config={
+            **conflict_links,
             "number": "Number",
             "field": "Field",
             "here": "Here",
@@ -72,6 +131,9 @@ else:
             "found_by": "Found by",
             "airtable_id": "Record id",
         },
+    )
+    chrome.csv_download(
+        st, "Download the conflicts (CSV)", conflicts, "conflicts.csv", "conflicts_csv"
     )
 
 st.subheader("Sync history")
@@ -84,6 +146,9 @@ else:
         placeholder="—",
         hide_index=True,
         width="stretch",
+        # the reason a run failed next to its status, where it shows at 1400 px without
+        # scrolling sideways; the counts after it
+        column_order=HISTORY_ORDER,
         column_config={
             "id": "Run",
             "started_at": st.column_config.DatetimeColumn(
@@ -101,6 +166,9 @@ else:
             "rejected": "Quarantined",
             "warnings": "Warnings",
             "requests": "Requests",
-            "error": st.column_config.TextColumn("Error", width="large"),
+            "error": st.column_config.TextColumn("Reason", width="large"),
         },
+    )
+    chrome.csv_download(
+        st, "Download the sync history (CSV)", runs, "sync-history.csv", "history_csv"
     )

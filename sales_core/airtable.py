@@ -29,6 +29,7 @@ from pyairtable import Api
 from sales_core.config import FieldMapping, Settings
 from sales_core.errors import (
     AirtableError,
+    AirtableForbiddenError,
     CursorExpiredError,
     RecordsRefusedError,
     TableNotFoundError,
@@ -225,17 +226,12 @@ class PacedApi(Api):
             return AirtableError(
                 "AirTable did not accept the token (401 Unauthorized): check AIRTABLE_API_KEY."
             )
-        if status == 403 and kind == "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND":
-            # What the real API answers for a table name the base does not have.
-            return TableNotFoundError(
-                f"The token may not read {what} in base {base}, or the base has no such table "
-                f"(403 Forbidden, {kind}): check the table names in the mapping file and the "
-                f"token's access to the base."
-            )
         if status == 403:
-            return AirtableError(
+            # Also what the real API answers for a table name the base does not have
+            # (INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND): an optional table is then left out.
+            return AirtableForbiddenError(
                 f"The token may not do {what} in base {base} (403 Forbidden): check the token's "
-                f"scopes and its access to the base."
+                f"scopes and its access to the base, and the table names in the mapping file."
             )
         if status == 404 and kind == "TABLE_NOT_FOUND":
             return TableNotFoundError(
@@ -322,6 +318,33 @@ class AirtableSource:
                 ) from None
             return records
         raise AssertionError("unreachable")
+
+    def table_ids(self) -> dict[str, str]:
+        """Table key -> the AirTable table id (`tbl…`) of the mapped tables, from the schema
+        API (one request, `GET /v0/meta/bases/{base}/tables`).
+
+        The record links (`https://airtable.com/{base}/{table id}/{record id}`) need them. The
+        API wants the token's `schema.bases:read` scope: without it AirTable answers 403 and
+        this raises AirtableForbiddenError. A table the base does not list gets no id.
+        """
+        assert self.settings.base_id is not None
+        url = self.api.build_url("meta/bases", self.settings.base_id, "tables")
+        answer = self.api.request("GET", str(url))
+        tables = answer.get("tables") if isinstance(answer, dict) else None
+        if not isinstance(tables, list):
+            raise AirtableError("AirTable sent an unexpected answer to GET meta/bases (no tables).")
+        by_name = {
+            str(t.get("name")): str(t.get("id"))
+            for t in tables
+            if isinstance(t, dict) and isinstance(t.get("id"), str)
+        }
+        ids = {}
+        for table_key, name in self.mapping.tables.items():
+            # a mapping may name a table by its id already
+            found = by_name.get(name) or (name if name in by_name.values() else None)
+            if found:
+                ids[table_key] = found
+        return ids
 
     def upsert_by_key(
         self,

@@ -69,8 +69,26 @@ def stage_label(stage: str, known: bool) -> str:
     return stage if known else f"{stage} (unknown stage)"
 
 
-def funnel_chart(funnel: pd.DataFrame, currency: str) -> go.Figure:
-    """Opportunities per stage as a funnel; each bar's label gives the count and the value."""
+def _picked(keys: Iterable[object], focus: str | None) -> list[int] | None:
+    """The index of the picked key among a trace's points, as plotly's `selectedpoints` wants
+    it (the other points are dimmed), or None (nothing dimmed) when nothing is picked.
+
+    A point names its row by number (`customdata`), never by its text: a click tells the page
+    which row, and no text from the data goes anywhere plotly could read it as markup.
+    """
+    if focus is None:
+        return None
+    return [i for i, key in enumerate(keys) if str(key) == focus]
+
+
+def funnel_chart(
+    funnel: pd.DataFrame, currency: str, window: str = "", focus: str | None = None
+) -> go.Figure:
+    """Opportunities per stage as a funnel; each bar's label gives the count and the value.
+
+    `window` says which closed deals the closed stages count; each segment carries its row
+    number (`customdata`) for a click to pick, and a picked stage (`focus`) stands out.
+    """
     currency = plain(currency)
     labels = [
         stage_label(plain(s), bool(k))
@@ -88,9 +106,14 @@ def funnel_chart(funnel: pd.DataFrame, currency: str) -> go.Figure:
             textinfo="text",
             marker={"color": [_stage_colour(int(p)) for p in funnel["position"]]},
             hovertemplate="%{y}: %{text}<extra></extra>",
+            customdata=list(range(len(funnel))),
+            selectedpoints=_picked(funnel["stage"], focus),
         )
     )
-    return _layout(fig, f"Opportunities by stage (count · value in {currency})", height=380)
+    title = f"Opportunities by stage (count · value in {currency})"
+    if window:
+        title += f"<br><sup>open deals now; closed stages: {plain(window)}</sup>"
+    return _layout(fig, title, height=400)
 
 
 def weighted_by_month_chart(weighted: pd.DataFrame, currency: str) -> go.Figure:
@@ -204,8 +227,8 @@ def invoiced_paid_chart(flows: pd.DataFrame, currency: str) -> go.Figure:
     return _layout(fig, f"Invoiced and paid per month ({currency})")
 
 
-def aging_chart(buckets: pd.DataFrame, currency: str) -> go.Figure:
-    """Receivables outstanding per days-past-due bucket."""
+def aging_chart(buckets: pd.DataFrame, currency: str, focus: str | None = None) -> go.Figure:
+    """Receivables outstanding per days-past-due bucket; a picked bucket (`focus`) stands out."""
     currency = plain(currency)
     text = [
         f"{money_label(a, currency)} · {n:,} inv."
@@ -221,6 +244,8 @@ def aging_chart(buckets: pd.DataFrame, currency: str) -> go.Figure:
             cliponaxis=False,
             marker_color=list(AGING_COLOURS[: len(buckets)]),
             hovertemplate="%{x}: %{text}<extra></extra>",
+            customdata=list(range(len(buckets))),
+            selectedpoints=_picked(buckets["bucket"], focus),
         )
     )
     fig.update_yaxes(title_text=currency, tickformat=",.0f")
@@ -228,8 +253,11 @@ def aging_chart(buckets: pd.DataFrame, currency: str) -> go.Figure:
     return _layout(fig, f"Receivables aging ({currency})")
 
 
-def community_chart(communities: pd.DataFrame, currency: str) -> go.Figure:
-    """Invoiced per community, split into the organisation's and the fiscal sponsor's share."""
+def community_chart(
+    communities: pd.DataFrame, currency: str, focus: str | None = None
+) -> go.Figure:
+    """Invoiced per community, split into the organisation's and the fiscal sponsor's share;
+    each bar carries its row number (`customdata`), a picked one (`focus`) stands out."""
     currency = plain(currency)
     rows = communities.iloc[::-1]  # largest at the top
     fig = _bars(
@@ -241,14 +269,21 @@ def community_chart(communities: pd.DataFrame, currency: str) -> go.Figure:
         currency,
         across=True,
     )
+    fig.update_traces(
+        customdata=list(range(len(rows)))[::-1],  # the row of `communities`, top row first
+        selectedpoints=_picked(rows["community"], focus),
+    )
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title_text=currency, tickformat=",.0f")
     fig.update_yaxes(automargin=True)
     return _layout(fig, f"Invoiced by community ({currency})", height=120 + 32 * len(rows))
 
 
-def renewal_chart(radar: pd.DataFrame, buckets: tuple[str, ...]) -> go.Figure:
-    """How many Active contracts end in each window (or already ended)."""
+def renewal_chart(
+    radar: pd.DataFrame, buckets: tuple[str, ...], focus: str | None = None
+) -> go.Figure:
+    """How many Active contracts end in each window (or already ended); a picked window
+    (`focus`) stands out."""
     counts = radar["bucket"].value_counts()
     fig = go.Figure(
         go.Bar(
@@ -259,6 +294,8 @@ def renewal_chart(radar: pd.DataFrame, buckets: tuple[str, ...]) -> go.Figure:
             orientation="h",
             marker_color=list(RENEWAL_COLOURS[: len(buckets)]),
             hovertemplate="%{y}: %{x} contracts<extra></extra>",
+            customdata=list(range(len(buckets))),
+            selectedpoints=_picked(buckets, focus),
         )
     )
     few = max(counts, default=0) <= 10  # whole-number ticks for small counts

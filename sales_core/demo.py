@@ -27,6 +27,10 @@ class DemoSource:
         self.mapping = FieldMapping()  # the demo files use the default names
         self.request_count = 0
 
+    def table_ids(self) -> dict[str, str]:
+        """None: the demo base is not in AirTable, so its records have no links."""
+        return {}
+
     def fetch_table(
         self,
         table_key: str,

@@ -34,6 +34,10 @@ class AirtableError(SalesError, RuntimeError):
     """Talking to AirTable failed; the message says how, in words."""
 
 
+class AirtableForbiddenError(AirtableError, PermissionError):
+    """AirTable answered 403: the token lacks a scope or access to the base."""
+
+
 class RecordsRefusedError(AirtableError):
     """AirTable refused the content of a write (a 422): sending it again will not help."""
 

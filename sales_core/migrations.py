@@ -599,6 +599,18 @@ _M16 = (
     "ALTER TABLE generated_invoices ADD COLUMN customer_tax_id VARCHAR",
 )
 
+# The AirTable table id behind each synced table, read from the schema API at each sync, so
+# that every record shown can link to https://airtable.com/{base}/{table id}/{record id}.
+_M17 = (
+    """
+    CREATE TABLE airtable_tables (
+        table_key VARCHAR PRIMARY KEY,
+        base_id VARCHAR NOT NULL,
+        table_id VARCHAR NOT NULL
+    )
+    """,
+)
+
 # Append only: a released migration is never edited; add a new one instead.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "current tables, sync runs, quarantine, opportunity history", _M1),
@@ -617,6 +629,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(14, "charges, the bill-to fields of a contract, and what a charge line prints", _M14),
     Migration(15, "void and bill again or waive; credit notes; credits lower the balance", _M15),
     Migration(16, "the bill-to details of an invoice, as its contract gave them", _M16),
+    Migration(17, "the AirTable table ids, for links to each record", _M17),
 )
 
 LATEST = MIGRATIONS[-1].version

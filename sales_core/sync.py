@@ -29,6 +29,8 @@ from sales_core.airtable import AirtableSource, PageCallback, RecordsCallback
 from sales_core.config import TABLE_KEYS, FieldMapping, Settings, without_userinfo
 from sales_core.demo import DemoSource
 from sales_core.errors import (
+    AirtableError,
+    AirtableForbiddenError,
     DatabaseSettingError,
     SalesError,
     StoreBusyError,
@@ -79,6 +81,8 @@ class Source(Protocol):
 
     @property
     def request_count(self) -> int: ...
+
+    def table_ids(self) -> dict[str, str]: ...
 
     def fetch_table(
         self,
@@ -317,7 +321,7 @@ def fetch_and_validate(source: Source, progress: Progress | None = None) -> Vali
 
                 try:
                     source.fetch_table(table_key, on_page, on_records=on_records)
-                except TableNotFoundError:
+                except (TableNotFoundError, AirtableForbiddenError):
                     if table_key not in OPTIONAL_TABLES:
                         raise
                     handover.put(("missing", table_key))
@@ -359,7 +363,7 @@ def fetch_all(source: Source, progress: Progress | None = None) -> dict[str, lis
             progress(f"Reading {source.mapping.table(table_key)}…")
         try:
             raw[table_key] = source.fetch_table(table_key, on_page)
-        except TableNotFoundError:
+        except (TableNotFoundError, AirtableForbiddenError):
             if table_key not in OPTIONAL_TABLES:
                 raise
     return raw
@@ -398,6 +402,52 @@ WHERE o.id NOT IN (SELECT id FROM staged) AND o.id NOT IN (SELECT id FROM kept)
 """
 
 
+@dataclass(frozen=True)
+class TableIds:
+    """The AirTable table ids a sync read (table key -> `tbl…`), or why it has none."""
+
+    base_id: str | None
+    ids: dict[str, str] = field(default_factory=dict)
+    note: str | None = None  # why there are no links ("" when there are)
+    keep: bool = False  # the schema could not be read this time: keep the ids stored before
+
+
+# Where a record link's table id comes from, for the pages and the README.
+SCHEMA_SCOPE = "schema.bases:read"
+
+
+def read_table_ids(source: Source, base_id: str | None) -> TableIds:
+    """The table ids from the source's schema, or none and why; never fails the sync."""
+    try:
+        ids = source.table_ids()
+    except AirtableForbiddenError:
+        return TableIds(
+            base_id,
+            note=f"the token may not read the base's schema (it needs the {SCHEMA_SCOPE} scope)",
+        )
+    except AirtableError as exc:  # a passing failure: the ids stored before still hold
+        return TableIds(base_id, note=f"the base's schema could not be read: {exc}", keep=True)
+    if not ids:
+        return TableIds(base_id, note="the records are not in AirTable")
+    return TableIds(base_id, ids=ids, note="")
+
+
+def _store_table_ids(con: store.Connection, table_ids: TableIds) -> None:
+    if table_ids.keep:
+        return
+    con.execute("DELETE FROM airtable_tables")
+    if table_ids.base_id:
+        for table_key, table_id in table_ids.ids.items():
+            con.execute(
+                "INSERT INTO airtable_tables (table_key, base_id, table_id) VALUES (?, ?, ?)",
+                [table_key, table_ids.base_id, table_id],
+            )
+    con.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('record_links', ?)",
+        [table_ids.note or ""],
+    )
+
+
 def load(
     con: store.Connection,
     validated: Validated,
@@ -406,10 +456,12 @@ def load(
     started_at: datetime,
     requests: int,
     fetched_from: datetime | None = None,
+    table_ids: TableIds | None = None,
 ) -> int:
     """Write one validated sync in the caller's transaction; returns the sync run's id.
 
-    `fetched_from` is when the source began to be read (default `started_at`).
+    `fetched_from` is when the source began to be read (default `started_at`); `table_ids`,
+    when given, replace the stored AirTable table ids.
     """
     now = store.utcnow()
     counts = {k: len(v) for k, v in validated.rows.items()}
@@ -465,6 +517,8 @@ def load(
             "SELECT ?, table_name, record_id, field, problem, raw_value, severity FROM problems",
             [run_id],
         )
+    if table_ids is not None:
+        _store_table_ids(con, table_ids)
     # Its conflicts are listed on Data health.
     reconcile.adopt_airtable_changes(con, fetched_from or started_at)
     store.bump_data_version(con)
@@ -519,6 +573,8 @@ def _run_sync(
         source_name = src.name
         pushed = assessments.push_pending(settings, src, progress)  # never raises
         fetched_from = store.utcnow(precise=True)
+        # One request, before the records: the table ids for the links (never fails the sync).
+        table_ids = read_table_ids(src, settings.base_id if src.name == "airtable" else None)
         with _collector_paused():
             validated = fetch_and_validate(src, progress)
             if progress is not None:
@@ -533,6 +589,7 @@ def _run_sync(
                     started_at=started_at,
                     requests=src.request_count,
                     fetched_from=fetched_from,
+                    table_ids=table_ids,
                 )
     except DatabaseSettingError:
         raise  # SALES_DB is wrong: there is no database to record the failed run in

@@ -34,6 +34,11 @@ Requests served (all need ``Authorization: Bearer <token>``, else 401
     tokens that stay valid (a retried page works) until ``expire_cursors(table=None)``; an
     unknown or expired one gets 422 ``LIST_RECORDS_ITERATOR_NOT_AVAILABLE``.
     ``GET /v0/{base}/{table}/{id}`` reads one record.
+    ``GET /v0/meta/bases/{base}/tables`` lists the tables (``{"tables": [{"id", "name",
+    "primaryFieldId", "fields", "views"}]}``, the fields those the records hold) while
+    ``schema_access`` is True (the default); set it False to answer 403
+    ``INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND``, as AirTable does for a token without the
+    ``schema.bases:read`` scope. ``schema_failure = 503`` (say) answers that status there instead.
     ``POST /v0/{base}/{table}`` creates (``{"records": [{"fields": ...}]}`` or ``{"fields": ...}``).
     ``PATCH``/``PUT /v0/{base}/{table}`` updates ``{"records": [{"id", "fields"}]}`` (PATCH
     merges, PUT replaces), or upserts with ``"performUpsert": {"fieldsToMergeOn": [...]}``: per
@@ -414,6 +419,10 @@ class FakeAirtable:
         self.rate_limit = rate_limit
         self.penalty_seconds = penalty_seconds
         self.internal_errors: list[str] = []
+        # False: the token lacks schema.bases:read, and the metadata API answers 403
+        self.schema_access = True
+        # a status (say 503) the metadata API answers instead, the records being served
+        self.schema_failure: int | None = None
         self._lock = threading.RLock()
         self._tables: dict[str, _Table] = {}
         self._cursors: dict[str, _Cursor] = {}
@@ -662,6 +671,8 @@ class FakeAirtable:
     ) -> tuple[int, bytes]:
         if auth != f"Bearer {self.token}":
             raise _ApiError(401, "AUTHENTICATION_REQUIRED", "Authentication required")
+        if segments[:3] == ["v0", "meta", "bases"] and segments[4:] == ["tables"]:
+            return self._schema(entry, segments[3])
         if len(segments) < 3 or segments[0] != "v0" or segments[1] != self._base_id:
             raise _ApiError(404, "NOT_FOUND", "Could not find what you are looking for")
         self._admit()
@@ -683,6 +694,44 @@ class FakeAirtable:
         if not body_is_json:
             raise _ApiError(422, "INVALID_REQUEST_BODY", "Could not parse request body as JSON")
         return 200, _dumps(self._route(entry, table, segments[3:]))
+
+    def _schema(self, entry: LoggedRequest, base_id: str) -> tuple[int, bytes]:
+        """The base's tables, as the metadata API lists them (or 403 without the scope)."""
+        entry.kind = "schema"
+        if base_id != self._base_id:
+            raise _ApiError(404, "NOT_FOUND", "Could not find what you are looking for")
+        self._admit()
+        if self.schema_failure is not None:
+            status = self.schema_failure
+            raise _ApiError(status, _DEFAULT_ERROR_TYPES.get(status, "SERVER_ERROR"), "failure")
+        if not self.schema_access:
+            raise _ApiError(
+                403,
+                "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND",
+                "Invalid permissions, or the requested model was not found.",
+            )
+        with self._lock:
+            tables = []
+            for table in self._tables.values():
+                names = sorted(
+                    table.field_names
+                    if table.field_names is not None
+                    else {n for r in table.records.values() for n in r["fields"]}
+                )
+                fields = [
+                    {"id": f"fld{i:014d}", "name": name, "type": "singleLineText"}
+                    for i, name in enumerate(names)
+                ]
+                tables.append(
+                    {
+                        "id": table.id,
+                        "name": table.name,
+                        "primaryFieldId": fields[0]["id"] if fields else "fld00000000000000",
+                        "fields": fields,
+                        "views": [],
+                    }
+                )
+        return 200, _dumps({"tables": tables})
 
     def _admit(self) -> None:
         with self._lock:

@@ -218,3 +218,148 @@ def test_a_rerun_reads_the_cache_not_the_database(
     at.run()
     assert not at.exception
     assert queries == []
+
+
+# --- pointing: links, filters kept, flags, windows, downloads --------------------------------
+
+
+def open_link(page: str, **query: str | list[str]) -> AppTest:
+    """`page` opened from a link whose query string holds `query`."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_pipeline__a_link_reproduces_the_view() -> None:
+    at = open_link(
+        "pages/pipeline.py", owner="Jonas Weber", stale="20", currency="USD", funnel="Proposal"
+    )
+    assert at.multiselect(key="pipeline_owners").value == ["Jonas Weber"]
+    assert at.number_input(key="stale_days").value == 20
+    # the funnel's stage narrows the table below it, not the funnel
+    assert list(at.dataframe[-1].value["name"]) == ["Beta hub"]
+    assert "picked in the funnel" in text_of(at)
+    funnel = charts(at)[0]["data"][0]
+    assert funnel["selectedpoints"] == [2]  # Proposal stands out
+    # what the page shows is what the address holds
+    assert at.query_params["owner"] == "Jonas Weber"
+    assert at.query_params["stale"] == "20"
+    assert "currency" not in at.query_params  # the default stays out of the link
+
+
+def test_pipeline__bad_values_in_the_link_are_ignored_with_a_note() -> None:
+    at = open_link(
+        "pages/pipeline.py",
+        owner=["Jonas Weber", "Nobody"],
+        stale="-3",
+        close="2027-13-01..soon",
+        currency="<b>XYZ</b>",
+        funnel="Closed—won'; DROP TABLE",
+        past_close="maybe",
+    )
+    note = text_of(at)
+    assert "Ignored from the link" in note
+    for said in ("Nobody", "-3", "2027-13-01", "XYZ", "DROP TABLE", "maybe"):
+        assert said in note, said
+    assert at.multiselect(key="pipeline_owners").value == ["Jonas Weber"]  # the good part stays
+    assert at.number_input(key="stale_days").value == 30
+    assert at.selectbox(key="pipeline_currency").value == "USD"
+    assert not at.toggle(key="pipeline_past_close").value
+
+
+def test_pipeline__coming_back_keeps_the_filters() -> None:
+    at = open_page("pages/pipeline.py")
+    at.multiselect(key="pipeline_categories").set_value(["Giving"]).run()
+    at.number_input(key="stale_days").set_value(20).run()
+    at.switch_page("pages/revenue.py").run()
+    at.query_params.clear()  # a browser's page switch clears the query string
+    at.switch_page("pages/pipeline.py").run()
+    assert not at.exception
+    assert at.multiselect(key="pipeline_categories").value == ["Giving"]
+    assert at.number_input(key="stale_days").value == 20
+    assert set(at.dataframe[-1].value["name"]) == {"Gamma gift", "Theta old win"}
+    assert at.query_params["category"] == "Giving"  # and the address says so again
+
+
+def test_pipeline__deals_past_their_expected_close_are_flagged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SALES_TODAY", "2026-12-20")  # Alpha was due on 15 December
+    at = open_page("pages/pipeline.py")
+    assert "**1** open deal is past its expected close date" in text_of(at)
+    table = at.dataframe[-1].value.set_index("name")
+    assert table.loc["Alpha hub", "flag"] == "⚠"
+    assert table.loc["Beta hub", "flag"] == ""
+    at.toggle(key="pipeline_past_close").set_value(True).run()
+    assert list(at.dataframe[-1].value["name"]) == ["Alpha hub"]
+    assert at.query_params["past_close"] == "1"
+
+
+def test_overview__counts_deals_past_their_expected_close(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SALES_TODAY", "2026-12-20")
+    at = open_page()
+    assert metrics(at)["Deals past expected close"] == "1"
+    links = [p.proto for p in at.get("page_link")]
+    assert "List the 1 deal past its expected close date" in [link.label for link in links]
+    at.button_group[0].set_value("GBP").run()
+    assert metrics(at)["Deals past expected close"] == "0"
+    assert at.query_params["currency"] == "GBP"
+
+
+def test_pipeline__the_funnel_and_the_win_rate_state_one_window() -> None:
+    at = open_page("pages/pipeline.py")
+    window = "closed 2025-11-26 to 2026-11-25"
+    assert window in charts(at)[0]["layout"]["title"]["text"]
+    assert any(window in h.value for h in at.subheader)
+    # Theta won in June 2025, before the window: neither the funnel nor the win rate has it
+    funnel = charts(at)[0]["data"][0]
+    won = funnel["x"][funnel["y"].index("Closed—won")]
+    assert won == int(metrics(at)["Won"]) == 1
+
+
+def _csv_buttons(at: AppTest) -> list[str]:
+    return [b.proto.label for b in at.get("download_button") if "(CSV)" in b.proto.label]
+
+
+def test_revenue__every_table_has_a_csv_download() -> None:
+    at = open_page("pages/revenue.py")
+    # aging buckets, the invoices behind them, aging by community, the statement, revenue by
+    # community, the renewal radar
+    assert len(at.dataframe) == 6
+    assert len(_csv_buttons(at)) == 6, _csv_buttons(at)
+
+
+def test_revenue__a_link_picks_the_bars() -> None:
+    at = open_link(
+        "pages/revenue.py", bucket="61–90 days", community="Carpentries", renewal="31–90 days"
+    )
+    assert list(at.dataframe[1].value["number"]) == ["INV-2026-0006", "INV-2026-0005"]
+    assert "Invoices of **Carpentries**" in text_of(at)
+    figures = charts(at)
+    assert figures[2]["data"][0]["selectedpoints"] == [3]  # 61–90 days
+    assert list(at.dataframe[-1].value["bucket"]) == ["31–90 days"]
+    # and a value that no bar has is ignored in words
+    at = open_link("pages/revenue.py", community="Nowhere", top="999")
+    assert "Ignored from the link" in text_of(at)
+    assert at.slider(key="top_communities").value == 10
+
+
+def test_data_health__every_table_has_a_csv_download_and_the_reason_shows() -> None:
+    at = open_page("pages/data_health.py")
+    assert len(_csv_buttons(at)) == len(at.dataframe) == 2  # quarantine, sync history
+    history = at.dataframe[-1]
+    order = list(history.proto.column_order)
+    # the reason a sync failed next to its status, before the counts (visible at 1400 px)
+    assert order.index("error") == order.index("status") + 1 < order.index("opportunities")
+
+
+def test_revenue__the_community_table_counts_invoices_and_writes_amounts() -> None:
+    table = open_page("pages/revenue.py").dataframe[4].value.set_index("community")
+    assert table.loc["Carpentries", "invoices"] == 4  # a count, not an amount
+    assert table.loc["Carpentries", "invoiced"] == "2,200.00 USD"

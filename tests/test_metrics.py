@@ -38,6 +38,10 @@ def usd(**extra: object) -> pipeline.OpportunityFilter:
     return pipeline.OpportunityFilter(currency="USD", **extra)  # type: ignore[arg-type]
 
 
+def window(settings: Settings, today: date = TODAY) -> pipeline.ClosingWindow:
+    return pipeline.closing_window(settings, today)
+
+
 # --- overview tiles ------------------------------------------------------------------------
 
 
@@ -52,6 +56,13 @@ def test_overview_tiles__per_currency_never_mixed(base: Settings) -> None:
     assert usd_row["weighted_pipeline"] == D("13000.00")
     # Delta: 8000 EUR × 0.80 (Contract Admin default), never added to the USD figures
     assert (eur["open_pipeline"], eur["weighted_pipeline"]) == (D("8000.00"), D("6400.00"))
+    assert tiles["past_close"].sum() == 0  # no open deal was due to close before 25 Nov
+
+
+def test_overview_tiles__open_deals_past_their_expected_close(base: Settings) -> None:
+    # on 20 December: Alpha (USD, due 15 Dec) and Delta (EUR, due 1 Dec); closed deals never
+    tiles = overview.overview_tiles(base, date(2026, 12, 20)).set_index("currency")
+    assert tiles["past_close"].to_dict() == {"EUR": 1, "GBP": 0, "JPY": 0, "USD": 1}
 
 
 def test_overview_tiles__mrr_in_force_and_change(base: Settings) -> None:
@@ -91,7 +102,7 @@ def test_currencies__every_currency_most_used_first(base: Settings) -> None:
 
 
 def test_funnel__known_stages_in_order_unknown_last(base: Settings) -> None:
-    stages = pipeline.funnel(base, usd())
+    stages = pipeline.funnel(base, usd(), window(base))
     assert list(stages["stage"]) == [
         "Lead",
         "Qualified",
@@ -106,12 +117,26 @@ def test_funnel__known_stages_in_order_unknown_last(base: Settings) -> None:
     assert rows.loc["Qualified", "without_value"] == 1  # Gamma: counted, not summed
     assert rows.loc["Qualified", "value"] == D("0.00")
     assert rows.loc["Contract Admin", "opportunities"] == 0  # Delta is in EUR
-    assert rows.loc["Closed—won", "value"] == D("17000.00")  # Epsilon 5000 + Theta 12000
+    # closed deals of the win rate's 12 months only: Epsilon 5000; Theta (June 2025) is not
+    assert rows.loc["Closed—won", "value"] == D("5000.00")
+    assert rows.loc["Closed—lost", "opportunities"] == 1  # Zeta
     assert not rows.loc["On hold", "known"]
 
 
+def test_funnel__and_win_rate_count_the_same_closed_deals(base: Settings) -> None:
+    # a year later Epsilon and Zeta fall out of the window, and the funnel says the same
+    later = window(base, date(2027, 9, 1))
+    assert later.words == "closed 2026-09-02 to 2027-09-01"
+    rows = pipeline.funnel(base, usd(), later).set_index("stage")["opportunities"]
+    wins = pipeline.win_rate(base, usd(), later)
+    assert (rows["Closed—won"], rows["Closed—lost"]) == (wins.won, wins.lost) == (0, 0)
+    now = pipeline.funnel(base, usd(), window(base)).set_index("stage")["opportunities"]
+    wins = pipeline.win_rate(base, usd(), window(base))
+    assert (now["Closed—won"], now["Closed—lost"]) == (wins.won, wins.lost) == (1, 1)
+
+
 def test_funnel__filters_by_owner_and_category(base: Settings) -> None:
-    stages = pipeline.funnel(base, usd(owners=("Jonas Weber",)))
+    stages = pipeline.funnel(base, usd(owners=("Jonas Weber",)), window(base))
     assert stages.set_index("stage")["opportunities"].to_dict() == {
         "Lead": 0,
         "Qualified": 0,
@@ -120,8 +145,8 @@ def test_funnel__filters_by_owner_and_category(base: Settings) -> None:
         "Closed—won": 0,
         "Closed—lost": 1,
     }
-    giving = pipeline.funnel(base, usd(categories=("Giving",)))
-    assert int(giving["opportunities"].sum()) == 2  # Gamma and Theta
+    giving = pipeline.funnel(base, usd(categories=("Giving",)), window(base))
+    assert int(giving["opportunities"].sum()) == 1  # Gamma; Theta closed before the window
 
 
 def test_weighted_by_close_month__open_deals_by_month_and_stage(base: Settings) -> None:
@@ -137,8 +162,8 @@ def test_weighted_by_close_month__open_deals_by_month_and_stage(base: Settings) 
 def test_win_rate__falls_back_to_record_dates_without_12_months_of_history(
     base: Settings,
 ) -> None:
-    wins = pipeline.win_rate(base, usd(), TODAY)
-    assert wins.basis == "record dates"
+    wins = pipeline.win_rate(base, usd(), window(base))
+    assert wins.window.basis == "record dates"
     # Epsilon won (3 Mar -> 1 Jun: 90 days), Zeta lost (23 May -> 1 Aug: 70 days); Theta
     # closed in June 2025, before the 12 months
     assert (wins.won, wins.lost) == (1, 1)
@@ -165,12 +190,19 @@ def test_win_rate__from_the_stage_history_once_it_covers_12_months(tmp_path: Pat
                 "INSERT INTO opportunity_history VALUES (?, ?, ?, 'changed', 'x', ?, 1, 'USD', 5)",
                 [opportunity, seen, run, stage],
             )
-    wins = pipeline.win_rate(settings, usd(), TODAY)
-    assert wins.basis == "history"
-    assert wins.history_since == date(2025, 6, 1)
+            con.execute("UPDATE opportunities SET stage = ? WHERE id = ?", [stage, opportunity])
+    wins = pipeline.win_rate(settings, usd(), window(settings))
+    assert wins.window.basis == "history"
+    assert wins.window.history_since == date(2025, 6, 1)
     assert (wins.won, wins.lost) == (1, 1)
     assert wins.average_cycle_days == pytest.approx((101 + 0) / 2)
-    assert pipeline.win_rate(settings, usd(owners=("Jonas Weber",)), TODAY).won == 1
+    assert pipeline.win_rate(settings, usd(owners=("Jonas Weber",)), window(settings)).won == 1
+    # the funnel counts the same closings: Beta won, Alpha lost, in USD
+    stages = pipeline.funnel(settings, usd(), window(settings)).set_index("stage")
+    assert (
+        stages.loc["Closed—won", "opportunities"],
+        stages.loc["Closed—lost", "opportunities"],
+    ) == (1, 1)
 
 
 def test_stale_deals__quiet_longer_than_n_days(base: Settings) -> None:
@@ -185,7 +217,7 @@ def test_stale_deals__quiet_longer_than_n_days(base: Settings) -> None:
 
 
 def test_opportunity_table__latest_assessment_and_qualify_link(base: Settings) -> None:
-    table = pipeline.opportunity_table(base, usd()).set_index("id")
+    table = pipeline.opportunity_table(base, usd(), TODAY).set_index("id")
     assert int(table["total"].iloc[0]) == 7  # the USD deals
     alpha = table.loc["recOppAlpha"]
     assert (alpha["score"], alpha["recommendation"]) == (11, "Pursue")
@@ -199,9 +231,21 @@ def test_opportunity_table__latest_assessment_and_qualify_link(base: Settings) -
 
 def test_opportunity_table__filters_and_limit(base: Settings) -> None:
     flt = usd(stages=("Lead", "Proposal"), close_from=date(2027, 1, 1))
-    assert list(pipeline.opportunity_table(base, flt)["name"]) == ["Beta hub"]
-    limited = pipeline.opportunity_table(base, usd(), limit=2)
+    assert list(pipeline.opportunity_table(base, flt, TODAY)["name"]) == ["Beta hub"]
+    limited = pipeline.opportunity_table(base, usd(), TODAY, limit=2)
     assert len(limited) == 2 and int(limited["total"].iloc[0]) == 7
+
+
+def test_opportunity_table__flags_open_deals_past_their_expected_close(base: Settings) -> None:
+    # on 20 December Alpha (15 Dec) is overdue; the closed deals and Beta (Jan) are not
+    later = date(2026, 12, 20)
+    table = pipeline.opportunity_table(base, usd(), later).set_index("id")["past_close"]
+    assert [i for i, flagged in table.items() if flagged] == ["recOppAlpha"]
+    assert not pipeline.opportunity_table(base, usd(), TODAY)["past_close"].any()
+    only = pipeline.opportunity_table(base, usd(past_close_on=later), later)
+    assert list(only["name"]) == ["Alpha hub"]
+    eur = pipeline.OpportunityFilter(currency="EUR", past_close_on=later)
+    assert list(pipeline.opportunity_table(base, eur, later)["name"]) == ["Delta EUR"]
 
 
 def test_filter_options(base: Settings) -> None:
@@ -295,6 +339,18 @@ def test_revenue_by_community__top_n_and_css_share(base: Settings) -> None:
     }
 
 
+def test_community_invoices__the_invoices_behind_one_bar(base: Settings) -> None:
+    bars = revenue.revenue_by_community(base, "USD", TODAY).set_index("community")
+    for community in ("Carpentries", "CryoCloud"):
+        behind = revenue.community_invoices(base, "USD", TODAY, community)
+        assert len(behind) == bars.loc[community, "invoices"]
+        assert sum(behind["amount"]) == bars.loc[community, "invoiced"]
+    carpentries = revenue.community_invoices(base, "USD", TODAY, "Carpentries")
+    assert sum(carpentries["org_share"]) == D("1870.00")  # 2200 less 15 %
+    assert list(carpentries["issue_date"]) == sorted(carpentries["issue_date"], reverse=True)
+    assert revenue.community_invoices(base, "EUR", TODAY, "Carpentries").empty
+
+
 def test_renewal_radar__buckets(base: Settings) -> None:
     radar = revenue.renewal_radar(base, TODAY)
     assert list(zip(radar["name"], radar["bucket"], radar["days_left"], strict=True)) == [
@@ -315,7 +371,7 @@ def test_radar_boundaries(tmp_path: Path) -> None:
 
 
 def test_opportunity_csv__formula_in_a_name_is_neutralised(base: Settings) -> None:
-    table = pipeline.opportunity_table(base, usd())
+    table = pipeline.opportunity_table(base, usd(), TODAY)
     text = safe_csv(table, pipeline.CSV_COLUMNS).decode("utf-8-sig")
     header, *rows = list(csv.reader(io.StringIO(text)))
     assert header[:3] == ["Record id", "Opportunity", "Organization"]

@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from sales_core import links
 from sales_core.config import Settings
 from sales_core.errors import SyncError
 from sales_core.health import quarantine, sync_history, sync_status
@@ -131,8 +132,9 @@ def test_sync__several_pages_load_completely(server: FakeAirtable, make_settings
     assert result.rejected == 0 and result.warnings == 0
     pages = server.requests_for("Opportunities", kind="list")
     assert len(pages) == 3
-    # One more request finds that this base has no Charges table (optional): loaded empty.
-    assert result.requests == 3 + 1 + 2 + 1 + 1
+    # The schema (table ids), then the pages; the last request finds that this base has no
+    # Charges table (optional): loaded empty.
+    assert result.requests == 1 + 3 + 1 + 2 + 1 + 1
     assert result.missing_tables == ["charges"]
     assert "no Charges table" in result.missing_text
     status = sync_status(settings.db_path)
@@ -314,14 +316,15 @@ def test_sync__history_records_changes_only(server: FakeAirtable, make_settings:
 
 
 def test_sync__pacing_stays_under_five_per_second(server: FakeAirtable, make_settings: Any) -> None:
-    data = dataset(n_opportunities=700, n_invoices=300)  # 7 + 1 + 3 + 1 = 12 pages
+    # the schema, then 7 + 1 + 3 + 1 = 12 pages
+    data = dataset(n_opportunities=700, n_invoices=300)
     serve(server, data)
     server.rate_limit = 5
     settings = make_settings(AIRTABLE_REQUESTS_PER_SECOND="5")
     result = run_sync(settings)
     assert result.counts["opportunities"] == 700
     arrivals = [r.time for r in server.log]
-    assert len(arrivals) == 13  # the 13th finds no Charges table
+    assert len(arrivals) == 14  # the schema first; the 14th finds no Charges table
     assert server.count(status=429) == 0
     for i in range(len(arrivals) - 5):
         assert arrivals[i + 5] - arrivals[i] > 1.0  # no six requests within one second
@@ -491,3 +494,56 @@ def test_sync__changed_records_replace_their_rows(server: FakeAirtable, make_set
     finally:
         con.close()
     assert row == [(["recOPP00000000001", "recOPP00000000002"], "1234.50", None, 30)]
+
+
+def test_sync__reads_the_table_ids_so_records_link_to_airtable(
+    server: FakeAirtable, make_settings: Any
+) -> None:
+    serve(server, dataset())
+    settings = make_settings()
+    run_sync(settings)
+    found = links.record_links(settings)
+    table = server.table_id("Opportunities")
+    assert table.startswith("tbl")
+    assert found.url("opportunities", "recOPP0001") == (
+        f"https://airtable.com/{server.base_id}/{table}/recOPP0001"
+    )
+    assert found.url("invoices", "local:recC/2026-11") is None  # made here, not in AirTable
+    assert [r.kind for r in server.log].count("schema") == 1  # once per sync, not per page
+
+
+def test_sync__without_the_schema_scope_names_are_shown_without_links(
+    server: FakeAirtable, make_settings: Any
+) -> None:
+    serve(server, dataset())
+    settings = make_settings()
+    run_sync(settings)
+    assert links.record_links(settings).available
+    server.schema_access = False  # the token lost schema.bases:read
+    result = run_sync(settings)
+    assert result.status == "ok" and result.counts["opportunities"] == 230
+    found = links.record_links(settings)
+    assert not found.available
+    assert found.url("opportunities", "recOPP0001") is None
+    assert "schema.bases:read" in found.note
+    assert server.count(status=403) == 1
+
+
+def test_sync__a_passing_failure_of_the_schema_keeps_the_links(
+    server: FakeAirtable, make_settings: Any
+) -> None:
+    serve(server, dataset())
+    settings = make_settings()
+    run_sync(settings)
+    before = links.record_links(settings)
+    assert before.available
+    server.schema_failure = 503  # the metadata API down for a moment, the records fine
+    assert run_sync(settings).status == "ok"
+    assert server.count(status=503) >= 1
+    assert links.record_links(settings).tables == before.tables
+
+
+def test_sync__demo_records_have_no_links(settings: Settings) -> None:
+    run_sync(settings)
+    found = links.record_links(settings)
+    assert not found.available and found.note == "the records are not in AirTable"

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from sales_core import access, health
 from sales_core.access import Actor
 from sales_core.config import Settings, load_settings
 from sales_core.errors import ConfigError, SalesError
+from sales_core.export import safe_csv
 from sales_core.formatting import markdown_text
 from sales_core.sync import run_sync
 
@@ -354,3 +356,24 @@ def download(
         icon=":material/download:",
         key=key,
     )
+
+
+def csv_download(
+    target: Any,
+    label: str,
+    table: pd.DataFrame | Callable[[], pd.DataFrame],
+    file_name: str,
+    key: str,
+    columns: dict[str, str] | None = None,
+) -> None:
+    """A formula-safe CSV download (`export.safe_csv`) of a table, made only on click.
+
+    `table` may be a function returning the frame (say, every row where the page shows the
+    first thousand); `columns` picks and renames the columns (source name -> header).
+    """
+
+    def made() -> bytes:
+        frame = table() if callable(table) else table
+        return safe_csv(frame, columns)
+
+    download(target, label, made, file_name, key=key)

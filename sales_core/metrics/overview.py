@@ -37,6 +37,7 @@ OVERVIEW_COLUMNS = [
     "currency",
     "open_pipeline",
     "weighted_pipeline",
+    "past_close",
     "mrr",
     "arr",
     "invoiced_this_month",
@@ -49,7 +50,8 @@ def overview_tiles(settings: Settings, today: date) -> pd.DataFrame:
     """Per currency: open and weighted pipeline, MRR and ARR in force, invoicing, receivables.
 
     - open pipeline: the value of every opportunity not Closed—won or Closed—lost (an unknown
-      stage counts as open); weighted: value × probability (airtable-schema.md);
+      stage counts as open); weighted: value × probability (airtable-schema.md); past_close:
+      how many open deals have an Expected Close Date before `today`;
     - MRR: the Monthly Fee of billed contracts (Active, Ended) whose dates cover `today`, and
       the same on this day last month (`mrr_change`); ARR = 12 × MRR;
     - invoiced this month / last month: receivables issued (Authorized or Paid) in the month
@@ -70,7 +72,8 @@ def overview_tiles(settings: Settings, today: date) -> pd.DataFrame:
         WITH {stages},
         pipe AS (
             SELECT coalesce(o.currency, 'USD') AS currency,
-                   sum(o.value) AS open_pipeline, sum({WEIGHTED}) AS weighted_pipeline
+                   sum(o.value) AS open_pipeline, sum({WEIGHTED}) AS weighted_pipeline,
+                   count(*) FILTER (WHERE o.expected_close < $today) AS past_close
             FROM opportunities AS o LEFT JOIN stages AS s ON s.stage = o.stage
             WHERE {IS_OPEN}
             GROUP BY ALL
@@ -107,7 +110,8 @@ def overview_tiles(settings: Settings, today: date) -> pd.DataFrame:
             SELECT currency FROM pipe UNION SELECT currency FROM in_force
             UNION SELECT currency FROM billed
         )
-        SELECT e.currency, p.open_pipeline, p.weighted_pipeline, f.mrr, f.mrr_last_month,
+        SELECT e.currency, p.open_pipeline, p.weighted_pipeline,
+               coalesce(p.past_close, 0) AS past_close, f.mrr, f.mrr_last_month,
                f.mrr * 12 AS arr, b.invoiced_this_month, b.invoiced_last_month,
                b.receivables, b.receivables_over_60
         FROM every_currency AS e

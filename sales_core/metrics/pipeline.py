@@ -41,6 +41,7 @@ CSV_COLUMNS = {
     "score": "MANIAC-T score",
     "recommendation": "Recommendation",
     "assessed_on": "Assessed on",
+    "past_close": "Past expected close",
 }
 
 
@@ -54,6 +55,8 @@ class OpportunityFilter:
     stages: tuple[str, ...] = ()
     close_from: date | None = None
     close_to: date | None = None
+    # open deals whose expected close date is before this day (the flagged ones) only
+    past_close_on: date | None = None
 
     def where(self, *, people_only: bool = False) -> tuple[str, dict[str, Any]]:
         """SQL conditions on `o` (opportunities) and their bound parameters.
@@ -82,6 +85,9 @@ class OpportunityFilter:
             if self.close_to is not None:
                 clauses.append("o.expected_close <= $close_to")
                 params["close_to"] = self.close_to
+            if self.past_close_on is not None:
+                clauses.append(f"{IS_OPEN} AND o.expected_close < $past_close_on")
+                params["past_close_on"] = self.past_close_on
         return " AND ".join(clauses) or "TRUE", params
 
 
@@ -136,23 +142,99 @@ def filter_options(settings: Settings) -> FilterOptions:
     )
 
 
-def funnel(settings: Settings, flt: OpportunityFilter) -> pd.DataFrame:
+@dataclass(frozen=True)
+class ClosingWindow:
+    """The one window in which the funnel counts closed deals and the win rate is worked out:
+    the 12 months up to today, from the stage history once it reaches back that far, else
+    from the closed deals' Expected Close Date."""
+
+    since: date
+    today: date
+    basis: Literal["history", "record dates"]
+    history_since: date | None
+
+    @property
+    def words(self) -> str:
+        """The window in words, for the charts and the tiles."""
+        return f"closed {self.since + timedelta(days=1):%Y-%m-%d} to {self.today:%Y-%m-%d}"
+
+
+WINDOW_DAYS = 365
+
+
+def closing_window(settings: Settings, today: date) -> ClosingWindow:
+    """The trailing 12 months up to `today`, and how a deal's closing is dated within them."""
+    since = today - timedelta(days=WINDOW_DAYS)
+    first = frame(settings, "SELECT min(observed_at) AS first FROM opportunity_history", {})
+    first_seen = first["first"].iloc[0]
+    history_since = None if pd.isna(first_seen) else pd.Timestamp(first_seen).date()
+    basis: Literal["history", "record dates"] = (
+        "history" if history_since is not None and history_since <= since else "record dates"
+    )
+    return ClosingWindow(since, today, basis, history_since)
+
+
+def _closings(window: ClosingWindow) -> tuple[str, dict[str, Any]]:
+    """CTEs ending in `closings(opportunity_id, stage, closed_on)`: the deals that closed in
+    the window, and when."""
+    params: dict[str, Any] = {"since": window.since, "today": window.today}
+    if window.basis == "record dates":
+        return (
+            """closings AS (
+                SELECT id AS opportunity_id, stage, expected_close AS closed_on
+                FROM opportunities
+                WHERE stage IN ($won, $lost) AND expected_close > $since
+                  AND expected_close <= $today
+            )""",
+            params,
+        )
+    # A deal closes when a sync first sees it move into Closed—won or Closed—lost (a deal the
+    # first sync found closed already closed before the history began).
+    return (
+        """moves AS (
+            SELECT opportunity_id, observed_at, stage, change, sync_run_id,
+                   lag(stage) OVER (PARTITION BY opportunity_id
+                                    ORDER BY observed_at, sync_run_id) AS previous_stage
+            FROM opportunity_history
+        ),
+        first_run AS (SELECT min(sync_run_id) AS id FROM opportunity_history),
+        closings AS (
+            SELECT opportunity_id, arg_min(stage, observed_at) AS stage,
+                   CAST(min(observed_at) AS DATE) AS closed_on
+            FROM moves
+            WHERE stage IN ($won, $lost)
+              AND (previous_stage IS NULL OR previous_stage NOT IN ($won, $lost))
+              AND (change = 'changed'
+                   OR (change = 'created' AND sync_run_id > (SELECT id FROM first_run)))
+              AND CAST(observed_at AS DATE) > $since AND CAST(observed_at AS DATE) <= $today
+            GROUP BY opportunity_id
+        )""",
+        params,
+    )
+
+
+def funnel(settings: Settings, flt: OpportunityFilter, window: ClosingWindow) -> pd.DataFrame:
     """Per stage, in pipeline order (known stages always, unknown ones after): count, value.
 
-    Columns: stage, position, known, opportunities, without_value, value, weighted.
+    Open stages count every open deal; the closed stages only the deals that closed in
+    `window`, the win rate's window. Columns: stage, position, known, opportunities,
+    without_value, value, weighted.
     """
     stages, params = stage_values(settings)
+    closings, window_params = _closings(window)
     where, filter_params = flt.where()
     df = frame(
         settings,
         f"""
         WITH {stages},
+        {closings},
         per_stage AS (
             SELECT coalesce(o.stage, '(no stage)') AS stage, count(*) AS opportunities,
                    count(*) - count(o.value) AS without_value, sum(o.value) AS value,
                    sum({WEIGHTED}) AS weighted
             FROM opportunities AS o LEFT JOIN stages AS s ON s.stage = o.stage
             WHERE {where}
+              AND ({IS_OPEN} OR o.id IN (SELECT opportunity_id FROM closings))
             GROUP BY ALL
         )
         SELECT coalesce(s.stage, p.stage) AS stage,
@@ -163,7 +245,7 @@ def funnel(settings: Settings, flt: OpportunityFilter) -> pd.DataFrame:
         FROM stages AS s FULL OUTER JOIN per_stage AS p ON p.stage = s.stage
         ORDER BY position, stage
         """,
-        params | filter_params,
+        params | window_params | filter_params,
     )
     return money_column(df, "value", "weighted")
 
@@ -195,14 +277,12 @@ def weighted_by_close_month(settings: Settings, flt: OpportunityFilter) -> pd.Da
 
 @dataclass(frozen=True)
 class WinRate:
-    """Deals closed in the trailing 12 months, the share won and the average days to close."""
+    """Deals closed in the window, the share won and the average days to close."""
 
     won: int
     lost: int
     average_cycle_days: float | None
-    basis: Literal["history", "record dates"]
-    since: date
-    history_since: date | None
+    window: ClosingWindow
 
     @property
     def win_rate(self) -> float | None:
@@ -211,62 +291,29 @@ class WinRate:
         return self.won / closed if closed else None
 
 
-def win_rate(settings: Settings, flt: OpportunityFilter, today: date) -> WinRate:
-    """Win rate and sales-cycle length over the 12 months up to `today`.
+def win_rate(settings: Settings, flt: OpportunityFilter, window: ClosingWindow) -> WinRate:
+    """Win rate and sales-cycle length of the deals that closed in `window` (the funnel's).
 
     From the stage history the sync keeps once it reaches back 12 months: a deal closes when
     a sync first sees it move into Closed—won or Closed—lost, and its cycle runs from its
     creation in AirTable to that sync. Until the history reaches that far, the record dates
     stand in: the Expected Close Date of closed deals and their creation date.
     """
-    since = today - timedelta(days=365)
-    where, params = flt.where(people_only=True)
-    params |= {"since": since, "today": today}
-    first = frame(settings, "SELECT min(observed_at) AS first FROM opportunity_history", {})
-    first_seen = first["first"].iloc[0]
-    history_since = None if pd.isna(first_seen) else pd.Timestamp(first_seen).date()
-    if history_since is not None and history_since <= since:
-        basis: Literal["history", "record dates"] = "history"
-        sql = f"""
-            WITH moves AS (
-                SELECT opportunity_id, observed_at, stage, change, sync_run_id,
-                       lag(stage) OVER (PARTITION BY opportunity_id
-                                        ORDER BY observed_at, sync_run_id) AS previous_stage
-                FROM opportunity_history
-            ),
-            first_run AS (SELECT min(sync_run_id) AS id FROM opportunity_history),
-            closings AS (
-                SELECT opportunity_id, min(observed_at) AS closed_at,
-                       arg_min(stage, observed_at) AS stage
-                FROM moves
-                WHERE stage IN ($won, $lost)
-                  AND (previous_stage IS NULL OR previous_stage NOT IN ($won, $lost))
-                  AND (change = 'changed'
-                       OR (change = 'created' AND sync_run_id > (SELECT id FROM first_run)))
-                  AND CAST(observed_at AS DATE) > $since AND CAST(observed_at AS DATE) <= $today
-                GROUP BY opportunity_id
-            )
-            SELECT c.stage, count(*) AS deals,
-                   sum(datediff('day', CAST(o.created_time AS DATE),
-                                CAST(c.closed_at AS DATE))) AS cycle_days,
-                   count(o.created_time) AS timed
-            FROM closings AS c JOIN opportunities AS o ON o.id = c.opportunity_id
-            WHERE {where}
-            GROUP BY c.stage
-        """
-    else:
-        basis = "record dates"
-        sql = f"""
-            SELECT o.stage, count(*) AS deals,
-                   sum(datediff('day', CAST(o.created_time AS DATE), o.expected_close))
-                       AS cycle_days,
-                   count(o.created_time) AS timed
-            FROM opportunities AS o
-            WHERE o.stage IN ($won, $lost) AND o.expected_close > $since
-              AND o.expected_close <= $today AND {where}
-            GROUP BY o.stage
-        """
-    df = frame(settings, sql, params)
+    closings, params = _closings(window)
+    where, filter_params = flt.where(people_only=True)
+    df = frame(
+        settings,
+        f"""
+        WITH {closings}
+        SELECT c.stage, count(*) AS deals,
+               sum(datediff('day', CAST(o.created_time AS DATE), c.closed_on)) AS cycle_days,
+               count(o.created_time) AS timed
+        FROM closings AS c JOIN opportunities AS o ON o.id = c.opportunity_id
+        WHERE {where}
+        GROUP BY c.stage
+        """,
+        params | filter_params,
+    )
     counts = {str(r.stage): int(r.deals) for r in df.itertuples()}
     timed = int(df["timed"].sum())
     cycle = float(df["cycle_days"].fillna(0).sum()) / timed if timed else None
@@ -274,9 +321,7 @@ def win_rate(settings: Settings, flt: OpportunityFilter, today: date) -> WinRate
         won=counts.get(Stage.WON, 0),
         lost=counts.get(Stage.LOST, 0),
         average_cycle_days=cycle,
-        basis=basis,
-        since=since,
-        history_since=history_since,
+        window=window,
     )
 
 
@@ -286,7 +331,7 @@ def stale_deals(
     """Open deals with no activity for more than `days` days, the longest quiet first.
 
     The last activity is the Last Activity date, or the creation date when that is empty.
-    Columns: name, organization, stage, owner, value, last_activity, days_quiet, total (the
+    Columns: id, name, organization, stage, owner, value, last_activity, days_quiet, total (the
     number of stale deals, of which at most `limit` rows are returned).
     """
     where, params = flt.where()
@@ -295,7 +340,7 @@ def stale_deals(
         settings,
         f"""
         SELECT *, count(*) OVER () AS total FROM (
-            SELECT o.name, o.organization, o.stage, o.owner_name AS owner, o.value,
+            SELECT o.id, o.name, o.organization, o.stage, o.owner_name AS owner, o.value,
                    coalesce(o.last_activity, CAST(o.created_time AS DATE)) AS last_activity,
                    datediff('day', coalesce(o.last_activity, CAST(o.created_time AS DATE)),
                             $today) AS days_quiet
@@ -312,19 +357,24 @@ def stale_deals(
 
 
 def opportunity_table(
-    settings: Settings, flt: OpportunityFilter, limit: int | None = None
+    settings: Settings, flt: OpportunityFilter, today: date, limit: int | None = None
 ) -> pd.DataFrame:
     """The filtered opportunities with their latest MANIAC-T score and recommendation.
 
     Open deals first, by expected close date. Columns: id, name, organization, stage, value,
     currency, probability, weighted, expected_close, owner, category, last_activity, score,
-    recommendation ("Not assessed" without an assessment), assessed_on, qualify (a link to the
-    qualification page), total (the number of matching opportunities, of which at most `limit`
-    rows are returned; None: all).
+    recommendation ("Not assessed" without an assessment), assessed_on, past_close (open and its
+    expected close date before `today`), qualify (a link to the qualification page), total
+    (the number of matching opportunities, of which at most `limit` rows are returned; None:
+    all).
     """
     stages, params = stage_values(settings)
     where, filter_params = flt.where()
-    params |= filter_params | {"qualify": QUALIFY_URL, "not_assessed": NOT_ASSESSED}
+    params |= filter_params | {
+        "qualify": QUALIFY_URL,
+        "not_assessed": NOT_ASSESSED,
+        "today": today,
+    }
     limit_sql = ""
     if limit is not None:
         limit_sql = "LIMIT $limit"
@@ -339,6 +389,7 @@ def opportunity_table(
                o.owner_name AS owner, o.category, o.last_activity,
                a.score, coalesce(a.recommendation, $not_assessed) AS recommendation,
                a.assessed_on,
+               coalesce({IS_OPEN} AND o.expected_close < $today, FALSE) AS past_close,
                $qualify || o.id AS qualify,
                count(*) OVER () AS total
         FROM opportunities AS o

@@ -200,7 +200,8 @@ def aging_invoices(
     """The outstanding invoices behind the aging buckets (one bucket, or all), oldest first.
 
     Columns: number, community, contract, issue_date, due_date, days_past_due, amount, balance,
-    currency, bucket, total (the number of invoices, of which at most `limit` rows come back).
+    currency, bucket, total (the number of invoices, of which at most `limit` rows come back),
+    id (the record id).
     """
     params: dict[str, object] = {"today": today, "currency": currency, "limit": limit}
     only = ""
@@ -214,7 +215,7 @@ def aging_invoices(
                coalesce(c.name, '{NO_CONTRACT}') AS contract, i.issue_date, i.due_date,
                {DAYS_PAST_DUE_SQL} AS days_past_due, i.amount, i.balance,
                coalesce(i.currency, 'USD') AS currency, {AGING_BUCKET_SQL} AS position,
-               count(*) OVER () AS total
+               count(*) OVER () AS total, i.id
         FROM receivables AS i LEFT JOIN contracts AS c ON c.id = i.contract_id
         WHERE {RECEIVABLE} AND i.status = $authorized
           AND coalesce(i.currency, 'USD') = $currency {only}
@@ -290,6 +291,32 @@ def revenue_by_community(
     return df[["community", "invoices", "invoiced", "sponsor_share", "org_share"]]
 
 
+def community_invoices(
+    settings: Settings, currency: str, today: date, community: str, months: int = 12
+) -> pd.DataFrame:
+    """The receivables behind one community's bar of `revenue_by_community`: issued in the
+    same window, newest first. Columns: number, contract, issue_date, due_date, status,
+    amount, org_share (amount × (1 − CSS %)), currency, id (the record id).
+    """
+    params = _issued_window(today, months) | {"currency": currency, "community": community}
+    df = frame(
+        settings,
+        f"""
+        SELECT i.number, coalesce(c.name, '{NO_CONTRACT}') AS contract, i.issue_date,
+               i.due_date, i.status, i.amount,
+               round(i.amount * (1 - coalesce(c.css_pct, 0)), 2) AS org_share,
+               coalesce(i.currency, 'USD') AS currency, i.id
+        FROM receivables AS i LEFT JOIN contracts AS c ON c.id = i.contract_id
+        WHERE {RECEIVABLE} AND {ISSUED} AND coalesce(i.currency, 'USD') = $currency
+          AND i.issue_date >= $first AND i.issue_date <= $today
+          AND coalesce(c.community, '{NO_CONTRACT}') = $community
+        ORDER BY i.issue_date DESC, i.number
+        """,
+        params,
+    )
+    return money_column(df, "amount", "org_share")
+
+
 def revenue_share(
     settings: Settings, currency: str, today: date, months: int = 12
 ) -> dict[str, Decimal]:
@@ -316,7 +343,7 @@ def renewal_radar(settings: Settings, today: date) -> pd.DataFrame:
     """Active contracts ending within 180 days, or already past their End Date.
 
     Columns: bucket, position, name, community, end_date, days_left, monthly_fee, currency,
-    billing_email; soonest first.
+    billing_email, id (the record id); soonest first.
     """
     df = frame(
         settings,
@@ -325,7 +352,7 @@ def renewal_radar(settings: Settings, today: date) -> pd.DataFrame:
                     WHEN c.end_date <= $today + 30 THEN 1
                     WHEN c.end_date <= $today + 90 THEN 2 ELSE 3 END AS position,
                c.name, c.community, c.end_date, datediff('day', $today, c.end_date) AS days_left,
-               c.monthly_fee, coalesce(c.currency, 'USD') AS currency, c.billing_email
+               c.monthly_fee, coalesce(c.currency, 'USD') AS currency, c.billing_email, c.id
         FROM contracts AS c
         WHERE c.status = $active_contract AND c.end_date IS NOT NULL AND c.end_date <= $today + 180
         ORDER BY c.end_date, c.name

@@ -25,7 +25,7 @@ SELECT coalesce(c.community, '{NO_CONTRACT}') AS community, i.number,
        coalesce(c.name, '{NO_CONTRACT}') AS contract, i.issue_date, i.due_date,
        greatest({DAYS_PAST_DUE_SQL}, 0) AS days_past_due, i.amount,
        coalesce(i.amount_paid, 0) AS amount_paid, i.balance,
-       coalesce(i.currency, 'USD') AS currency, {AGING_BUCKET_SQL} AS position
+       coalesce(i.currency, 'USD') AS currency, {AGING_BUCKET_SQL} AS position, i.id
 FROM receivables AS i LEFT JOIN contracts AS c ON c.id = i.contract_id
 WHERE {RECEIVABLE} AND i.status = $authorized AND i.balance > 0
 """
@@ -35,7 +35,7 @@ def open_invoices(settings: Settings, today: date, community: str | None = None)
     """Every open invoice (of one community, or all), most overdue first.
 
     Columns: community, number, contract, issue_date, due_date, days_past_due, amount,
-    amount_paid, balance, currency, bucket.
+    amount_paid, balance, currency, id (the record id), bucket.
     """
     only = "AND coalesce(c.community, $no_contract) = $community" if community else ""
     params: dict[str, object] = {"today": today}

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from sales_core import demogen
 from sales_core.config import Settings
 from sales_core.sync import run_sync
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, settled
 
 DEMO_DAY = "2026-11-25"
 # page path, heading, plotly charts it draws on the demo data
@@ -76,3 +76,65 @@ def large_base(tmp_path: Path) -> Path:
 def test_dashboards_on_the_large_dataset(start_app: Any, page: Page, large_base: Path) -> None:
     app = start_app(SALES_TODAY=DEMO_DAY, SALES_DEMO_DIR=str(large_base))
     walk_the_dashboards(page, app.url, "large")
+
+
+def click_bar(page: Page, chart: int, point: int) -> None:
+    """Click one bar or funnel segment of the page's `chart`-th plotly chart, as a person does
+    (plotly's drag layer lies over the bars, so the mouse goes to the bar's place)."""
+    figure = page.locator(".js-plotly-plot").nth(chart)
+    figure.scroll_into_view_if_needed()
+    box = figure.locator("g.point").nth(point).locator("path").first.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] - 3)
+
+
+def test_a_link_with_filters_shows_the_view_and_a_click_narrows_the_table(
+    start_app: Any, page: Page, tmp_path: Path
+) -> None:
+    app = start_app(SALES_TODAY=DEMO_DAY)
+    page.goto(f"{app.url}/pipeline?owner=Amara+Okafor&stale=45&stage=Nope")
+    expect(page.get_by_role("heading", name="Pipeline", exact=True)).to_be_visible(timeout=60_000)
+    expect(page.locator(".js-plotly-plot g.point").first).to_be_attached(timeout=60_000)
+    settled(page)
+    # the link's filters are on, its bad value is named and ignored
+    expect(page.get_by_text(re.compile("Ignored from the link: Stage .Nope."))).to_be_visible()
+    expect(page.get_by_test_id("stMultiSelect").first).to_contain_text("Amara Okafor")
+    expect(page.get_by_label("No activity for more than (days)")).to_have_value("45")
+    expect(page.get_by_text("quiet for more than 45 days")).to_be_visible()
+    before = page.get_by_text(re.compile(r"Download \d+ opportunit")).inner_text()
+    screenshot(page, "link-pipeline-filters")
+    # a click on the funnel's Proposal segment lists only those deals, and the link says so
+    click_bar(page, chart=0, point=2)
+    settled(page)
+    expect(page.get_by_text("picked in the funnel")).to_be_visible()
+    expect(page.get_by_text("Download 1 opportunity (CSV)")).to_be_visible()
+    assert before != "Download 1 opportunity (CSV)"
+    assert "funnel=Proposal" in page.url and "owner=Amara+Okafor" in page.url
+    screenshot(page, "link-pipeline-funnel-click")
+    # the CSV is the table's, formula-safe UTF-8 with its headers
+    with page.expect_download() as download:
+        page.get_by_text("Download 1 opportunity (CSV)").click()
+    text = Path(download.value.path()).read_text("utf-8-sig")
+    assert text.startswith("Record id,Opportunity,") and "Proposal" in text
+    # leaving the page and coming back keeps the view (Streamlit clears the query string)
+    page.get_by_test_id("stSidebar").get_by_role("link", name="Revenue").click()
+    expect(page.get_by_role("heading", name="Revenue", exact=True)).to_be_visible(timeout=60_000)
+    settled(page)
+    page.get_by_test_id("stSidebar").get_by_role("link", name="Pipeline").click()
+    expect(page.get_by_text("picked in the funnel")).to_be_visible(timeout=60_000)
+    settled(page)
+    assert "funnel=Proposal" in page.url and "stale=45" in page.url
+    assert page.get_by_test_id("stException").count() == 0
+
+
+def test_a_click_on_an_aging_bar_lists_its_invoices(start_app: Any, page: Page) -> None:
+    app = start_app(SALES_TODAY=DEMO_DAY)
+    page.goto(f"{app.url}/revenue?currency=USD")
+    expect(page.locator(".js-plotly-plot g.point").first).to_be_attached(timeout=60_000)
+    settled(page)
+    click_bar(page, chart=2, point=3)  # 61–90 days
+    settled(page)
+    assert "bucket=61" in page.url
+    box = page.get_by_test_id("stSelectbox").filter(has_text="Invoices behind")
+    expect(box.get_by_role("combobox")).to_have_value("61–90 days")
+    screenshot(page, "link-revenue-aging-click")

@@ -23,7 +23,7 @@ def test_home_shows_demo_counts_and_data_health(start_app: Any, page: Page, tmp_
     status = sync_status(tmp_path / "e2e.duckdb")
     assert status.has_data and status.last_ok_source == "demo"
     metrics = page.get_by_test_id("stMetric")
-    expect(metrics).to_have_count(11)  # 7 key figures, 4 record counts
+    expect(metrics).to_have_count(12)  # 8 key figures, 4 record counts
     expect(metrics.filter(has_text="Opportunities")).to_contain_text(
         f"{status.counts['opportunities']:,}"
     )
