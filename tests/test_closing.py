@@ -67,7 +67,8 @@ def test_preview_flags_drafts_past_their_contract(demo: Settings) -> None:
             continue
         limit = Decimal(str(frame.loc[draft.contract_id, "amount"]))
         billed = Decimal(str(frame.loc[draft.contract_id, "billed"]))
-        assert excess[draft.invoice_key] == billed + draft.amount - limit
+        assert draft.fee is not None  # charges alone are outside the Amount
+        assert excess[draft.invoice_key] == billed + draft.fee.amount - limit
     assert excess  # the demo has a contract billed past its Amount
     assert len(excess) < len(plan.drafts)
 
