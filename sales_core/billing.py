@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -281,13 +282,13 @@ def _billable_at_all(contract: Contract) -> bool:
     )
 
 
-def months_with_drafts(
-    contracts: Iterable[Contract], known: Iterable[KnownInvoice], months: Sequence[Month]
-) -> list[Month]:
-    """The months among `months` whose run would make at least one draft: exactly those for
-    which `plan_run(...).drafts` is not empty, without building any draft (one pass over the
-    known invoices, then each contract's periods)."""
-    covered: dict[str, list[tuple[date, date]]] = {}
+Covered = dict[str, list[tuple[date, date]]]
+
+
+def covered_periods(known: Iterable[KnownInvoice]) -> Covered:
+    """Contract id -> the fee periods its invoices cover (not a void billed again, not an
+    invoice of charges alone): what stops a run from billing a period."""
+    covered: Covered = {}
     for invoice in known:
         if not invoice.covers_its_period or not invoice.bills_a_period:
             continue
@@ -296,13 +297,35 @@ def months_with_drafts(
         covered.setdefault(invoice.contract_id, []).append(
             (invoice.period_start, invoice.period_end)
         )
-    wanted = set(months)
+    return covered
+
+
+def months_with_drafts(
+    contracts: Iterable[Contract], known: Iterable[KnownInvoice] | Covered, months: Sequence[Month]
+) -> list[Month]:
+    """The months among `months` whose run would make at least one draft: exactly those for
+    which `plan_run(...).drafts` is not empty, without building any draft (one pass over the
+    known invoices, or their `covered_periods` read straight from the store, then each
+    contract's periods in the months it covers)."""
+    covered = known if isinstance(known, dict) else covered_periods(known)
+    ordered = sorted(set(months))
+    wanted = set(ordered)
     found: set[Month] = set()
     for contract in contracts:
         if not _billable_at_all(contract):
             continue
+        assert contract.start_date is not None
+        # Only the months the contract covers can bill it (decades of history are not read).
+        first = bisect_left(ordered, Month.of(contract.start_date))
+        last = (
+            len(ordered)
+            if contract.end_date is None
+            else bisect_right(ordered, Month.of(contract.end_date))
+        )
         periods = covered.get(contract.id, [])
-        for month in wanted - found:
+        for month in ordered[first:last]:
+            if month in found:
+                continue
             period = service_period(contract, month)
             if period is None:
                 continue

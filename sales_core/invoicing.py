@@ -21,6 +21,8 @@ from typing import Any
 from sales_core import ledger, money, pdf, schema, store
 from sales_core.access import Actor, require
 from sales_core.billing import (
+    CHARGES_KEY_PART,
+    Covered,
     KnownInvoice,
     Month,
     Plan,
@@ -56,6 +58,15 @@ FROM invoices
 WHERE coalesce(type, $receivable) <> $payable
   AND period_end >= $first
   AND (invoice_key IS NULL OR invoice_key NOT IN (SELECT invoice_key FROM generated_invoices))
+"""
+
+# The fee periods the known invoices cover (billing.covered_periods, in SQL: 100,000 invoices
+# are read as plain rows, not as KnownInvoice objects).
+_COVERED_SQL = f"""
+SELECT contract_id, period_start, period_end FROM ({_KNOWN_SQL}) AS k
+WHERE contract_id IS NOT NULL AND period_start IS NOT NULL AND period_end IS NOT NULL
+  AND (status IS DISTINCT FROM $void OR waived)
+  AND strpos(coalesce(invoice_key, ''), '{CHARGES_KEY_PART}') = 0
 """
 
 _NUMBERS_SQL = """
@@ -222,12 +233,17 @@ def unbilled_months(settings: Settings, month: Month) -> list[str]:
         start = Month.of(first)
         if start >= month:
             return []
-        contracts, known = _contracts(con, start, []), _known(con, start)
+        contracts = _contracts(con, start, [])
+        covered: Covered = {}
+        for contract_id, period_start, period_end in store.execute(
+            con, _COVERED_SQL, {"first": start.first}
+        ).fetchall():
+            covered.setdefault(contract_id, []).append((period_start, period_end))
     earlier: list[Month] = []
     while start < month:
         earlier.append(start)
         start = start.next()
-    return [str(m) for m in months_with_drafts(contracts, known, earlier)]
+    return [str(m) for m in months_with_drafts(contracts, covered, earlier)]
 
 
 def _numbered(plan: Plan, numbers: Iterable[str | None], taken_keys: set[str]) -> list[Invoice]:

@@ -216,3 +216,20 @@ def test_the_cli_voids_credits_and_prints_a_credit_note(
     assert main(["invoices", "pdf", "CN-2099-0001", "--out", str(out)]) == 1
     listed = corrections.credit_notes(demo)
     assert json.loads(listed.to_json(orient="records"))[0]["number"] == "CN-2026-0001"
+
+
+def test_a_credit_note_is_in_its_months_accounting_export_negative(demo: Settings) -> None:
+    from sales_core import accounting
+    from sales_core.billing import Month
+
+    invoice = generate(demo, NOVEMBER, actor=BILLER, push=False).created[0]
+    authorize_many(demo, [str(invoice.number)], actor=BILLER)
+    note = corrections.credit(
+        demo, str(invoice.number), "25", reason="outage", actor=BILLER, today=TODAY
+    )
+    frame = accounting.lines(demo, Month.of(TODAY)).set_index("number")
+    assert frame.loc[note.number, "kind"] == "ACCRECCREDIT"
+    exported = accounting.export(demo, Month.of(TODAY), "xero")
+    text = exported.decode("utf-8-sig") if isinstance(exported, bytes) else str(exported)
+    (row,) = [line for line in text.splitlines() if note.number in line]
+    assert "-25.00" in row
