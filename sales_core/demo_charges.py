@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from sales_core.airtable import to_json_value
 from sales_core.models import Charge, Contract
 from sales_core.schema import airtable_names
 from sales_core.vocabulary import ChargeKind
@@ -126,7 +127,7 @@ def _charge(
         _CH["description"]: description,
         _CH["contract_ids"]: [contract.record_id],
         _CH["kind"]: kind,
-        _CH["amount"]: int(amount) if amount == amount.to_integral_value() else float(amount),
+        _CH["amount"]: to_json_value(amount),  # a JSON number, as AirTable sends it
         _CH["currency"]: currency or contract.currency,
         _CH["bill_in"]: bill_in.isoformat(),
     }
@@ -134,8 +135,8 @@ def _charge(
         fields[_CH["service_start"]] = service[0].isoformat()
         fields[_CH["service_end"]] = service[1].isoformat()
     if quantity is not None and unit_price is not None:
-        fields[_CH["quantity"]] = float(quantity)
-        fields[_CH["unit_price"]] = float(unit_price)
+        fields[_CH["quantity"]] = to_json_value(quantity)
+        fields[_CH["unit_price"]] = to_json_value(unit_price)
     created = f"{min(bill_in - timedelta(days=3), today - timedelta(days=1))}T09:30:00.000Z"
     return {"id": new_id(), "createdTime": created, "fields": fields}
 
