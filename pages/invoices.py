@@ -96,10 +96,14 @@ if count:
             st.dataframe(
                 invoice_views.charges_frame(plan), hide_index=True, width="stretch", placeholder="—"
             )
-    with st.expander(
-        f"The {len({d.contract_id for d in plan.drafts})} contracts billed, field by field"
-    ):
-        st.dataframe(
+    # Read only while open (on_change="rerun" makes the expander report it).
+    contracts_box = st.expander(
+        f"The {len({d.contract_id for d in plan.drafts})} contracts billed, field by field",
+        key="contracts_open",
+        on_change="rerun",
+    )
+    if contracts_box.open:
+        contracts_box.dataframe(
             invoice_views.contracts_frame(invoicing.contracts_of(settings, plan)),
             hide_index=True,
             width="stretch",

@@ -45,13 +45,21 @@ def test_preview_generate_and_change(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "Total USD" in metrics and "Total JPY" in metrics
     assert "." not in metrics["Total JPY"]  # no minor unit for yen
     [skipped] = [d.value for d in at.dataframe if "Reason" in d.value.columns]
+    # The contracts billed, field by field, and the burn-down are read only once opened.
+    assert not [d for d in at.dataframe if "Monthly Fee" in d.value.columns]
+    assert not [d for d in at.dataframe if "remaining" in d.value.columns]
+    at.session_state["contracts_open"] = True
+    at.session_state["burndown_open"] = True
+    at.run()
     [contracts] = [d.value for d in at.dataframe if "Monthly Fee" in d.value.columns]
-    assert len(contracts) == count  # the contracts billed, each once, field by field
+    assert len(contracts) == count  # each once
     assert any("no Start Date" in reason for reason in skipped["Reason"])
 
     generate.click().run()
     assert not at.exception
     assert any(f"Made {count} invoices" in s.value for s in at.success)
+    [burn] = [d.value for d in at.dataframe if "remaining" in d.value.columns]  # opened above
+    assert len(burn) > 0
     [again] = [b for b in at.button if b.label.startswith("Generate")]
     assert again.label == "Generate 0 invoices" and again.disabled
     made = ledger.generated_invoices(load_settings())

@@ -245,7 +245,15 @@ def bulk_authorize_panel(
 
 def burndown_panel(settings: Settings) -> None:
     """The contract burn-down table (burndown.py)."""
-    with st.expander("Contract burn-down: each contract's Amount, billed so far and what remains"):
+    # Read only while open: at 100,000 invoices the burn-down takes a quarter of a second.
+    box = st.expander(
+        "Contract burn-down: each contract's Amount, billed so far and what remains",
+        key="burndown_open",
+        on_change="rerun",
+    )
+    if not box.open:
+        return
+    with box:
         burn = invoice_views.burndown_frame(settings)
         if burn.empty:
             st.caption("No contract has an Amount.")
