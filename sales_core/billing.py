@@ -300,40 +300,70 @@ def covered_periods(known: Iterable[KnownInvoice]) -> Covered:
     return covered
 
 
+def islands(periods: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
+    """The same days as `periods`, as disjoint spans in order: overlapping periods and periods
+    that follow each other day after day become one span. A period overlaps one of `periods`
+    exactly when it overlaps one of the spans (days are whole)."""
+    spans: list[tuple[date, date]] = []
+    for start, end in sorted(periods):
+        if spans and start <= spans[-1][1] + timedelta(days=1):
+            if end > spans[-1][1]:
+                spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def _overlaps(
+    spans: Sequence[tuple[date, date]], starts: Sequence[date], period: tuple[date, date]
+) -> bool:
+    """Whether `period` shares a day with one of the disjoint, ordered `spans` (`starts` are
+    their first days): only the last span beginning on or before the period's end can."""
+    at = bisect_right(starts, period[1])
+    return at > 0 and spans[at - 1][1] >= period[0]
+
+
 def months_with_drafts(
     contracts: Iterable[Contract], known: Iterable[KnownInvoice] | Covered, months: Sequence[Month]
 ) -> list[Month]:
     """The months among `months` whose run would make at least one draft: exactly those for
-    which `plan_run(...).drafts` is not empty, without building any draft (one pass over the
-    known invoices, or their `covered_periods` read straight from the store, then each
-    contract's periods in the months it covers)."""
+    which `plan_run(...).drafts` is not empty, without building any draft.
+
+    `known` is the known invoices, or their covered periods by contract (`covered_periods`, or
+    read straight from the store as `islands`). A month that lies wholly inside one covered
+    span cannot bill the contract (its period begins in that month, so it overlaps the span),
+    and only the months the contract covers can bill it: for a contract billed month after
+    month, no period is worked out at all.
+    """
     covered = known if isinstance(known, dict) else covered_periods(known)
     ordered = sorted(set(months))
-    wanted = set(ordered)
+    firsts = [m.first for m in ordered]
+    lasts = [m.last for m in ordered]
     found: set[Month] = set()
     for contract in contracts:
+        if len(found) == len(ordered):
+            break
         if not _billable_at_all(contract):
             continue
         assert contract.start_date is not None
-        # Only the months the contract covers can bill it (decades of history are not read).
-        first = bisect_left(ordered, Month.of(contract.start_date))
-        last = (
+        begin = bisect_left(ordered, Month.of(contract.start_date))
+        stop = (
             len(ordered)
             if contract.end_date is None
             else bisect_right(ordered, Month.of(contract.end_date))
         )
-        periods = covered.get(contract.id, [])
-        for month in ordered[first:last]:
+        spans = islands(covered.get(contract.id, ()))
+        starts = [s for s, _ in spans]
+        for at in range(begin, stop):
+            month = ordered[at]
             if month in found:
                 continue
+            inside = bisect_right(starts, firsts[at])
+            if inside and spans[inside - 1][1] >= lasts[at]:
+                continue  # the whole month is covered
             period = service_period(contract, month)
-            if period is None:
-                continue
-            start, end = period
-            if not any(s <= end and start <= e for s, e in periods):
+            if period is not None and not _overlaps(spans, starts, period):
                 found.add(month)
-        if found == wanted:
-            break
     return sorted(found)
 
 

@@ -43,6 +43,12 @@ Progress = Callable[[str, float], None]
 
 # Fields of a contract read for planning; the same names as the model's.
 _CONTRACT_COLUMNS = ", ".join(c.attr for c in schema.columns(Contract))
+# What `billing.months_with_drafts` reads of a contract (`_billable_at_all`, `service_period`):
+# the unbilled months read only these, and the other fields keep their defaults.
+_SCHEDULE_COLUMNS = (
+    "id, name, status, start_date, end_date, billing_frequency, monthly_fee, currency, "
+    "payment_terms"
+)
 
 # Only invoices that end on or after the month's first day can overlap a period beginning in
 # the month, and only contracts still covering some day of it can bill: the rest are not read.
@@ -67,6 +73,31 @@ SELECT contract_id, period_start, period_end FROM ({_KNOWN_SQL}) AS k
 WHERE contract_id IS NOT NULL AND period_start IS NOT NULL AND period_end IS NOT NULL
   AND (status IS DISTINCT FROM $void OR waived)
   AND strpos(coalesce(invoice_key, ''), '{CHARGES_KEY_PART}') = 0
+"""
+
+# The same days merged into disjoint spans per contract (billing.islands, in SQL): a span
+# starts where a period begins after every earlier one has ended, a day or more before it.
+# A contract billed month after month without a gap comes back as one row.
+_COVERED_SPANS_SQL = f"""
+WITH covered AS ({_COVERED_SQL}),
+reached AS (
+    SELECT contract_id, period_start, period_end,
+           max(period_end) OVER (
+               PARTITION BY contract_id ORDER BY period_start, period_end
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+           ) AS reach
+    FROM covered
+),
+numbered AS (
+    SELECT contract_id, period_start, period_end,
+           sum(CASE WHEN reach IS NULL OR period_start > reach + 1 THEN 1 ELSE 0 END) OVER (
+               PARTITION BY contract_id ORDER BY period_start, period_end
+               ROWS UNBOUNDED PRECEDING
+           ) AS span
+    FROM reached
+)
+SELECT contract_id, min(period_start), max(period_end) FROM numbered
+GROUP BY contract_id, span
 """
 
 _NUMBERS_SQL = """
@@ -166,12 +197,14 @@ def _charges(con: store.Connection, month: Month) -> list[Charge]:
     return [Charge.model_construct(**row) for row in rows]
 
 
-def _contracts(con: store.Connection, month: Month, charges: list[Charge]) -> list[Contract]:
+def _contracts(
+    con: store.Connection, month: Month, charges: list[Charge], columns: str = _CONTRACT_COLUMNS
+) -> list[Contract]:
     """The contracts run `month` may bill, and those with charges waiting (so that a charge on
     a contract that ended earlier is billed, and one on a contract never billed is listed)."""
     rows = store.query(
         con,
-        f"SELECT {_CONTRACT_COLUMNS} FROM contracts "
+        f"SELECT {columns} FROM contracts "
         "WHERE (NOT list_contains($not_billed_contracts, coalesce(status, '')) "
         "AND (end_date IS NULL OR end_date >= $first)) "
         "OR id IN (SELECT unnest($with_charges)) ORDER BY id",
@@ -233,10 +266,10 @@ def unbilled_months(settings: Settings, month: Month) -> list[str]:
         start = Month.of(first)
         if start >= month:
             return []
-        contracts = _contracts(con, start, [])
+        contracts = _contracts(con, start, [], _SCHEDULE_COLUMNS)
         covered: Covered = {}
         for contract_id, period_start, period_end in store.execute(
-            con, _COVERED_SQL, {"first": start.first}
+            con, _COVERED_SPANS_SQL, {"first": start.first}
         ).fetchall():
             covered.setdefault(contract_id, []).append((period_start, period_end))
     earlier: list[Month] = []

@@ -163,9 +163,28 @@ def test_accounting_exports_one_row_per_line_in_each_products_columns(
     assert main([*argv[:-1], str(tmp_path / "no" / "such" / "dir.csv")]) == 1
 
 
+def test_covered_periods_merge_into_disjoint_spans_with_the_same_days() -> None:
+    from sales_core.billing import islands
+
+    d = date
+    periods = [
+        (d(2026, 3, 1), d(2026, 3, 31)),
+        (d(2026, 1, 1), d(2026, 1, 31)),
+        (d(2026, 2, 1), d(2026, 2, 28)),  # the day after January: one span
+        (d(2026, 1, 10), d(2026, 1, 20)),  # inside January
+        (d(2026, 5, 2), d(2026, 6, 30)),  # 1 May is a gap
+        (d(2026, 5, 15), d(2026, 5, 20)),
+    ]
+    assert islands(periods) == [
+        (d(2026, 1, 1), d(2026, 3, 31)),
+        (d(2026, 5, 2), d(2026, 6, 30)),
+    ]
+    assert islands([]) == []
+
+
 def test_the_fast_unbilled_months_agree_with_planning_every_month(demo: Settings) -> None:
     from sales_core import invoicing, store
-    from sales_core.billing import Month, months_with_drafts, plan_run
+    from sales_core.billing import Month, covered_periods, islands, months_with_drafts, plan_run
 
     with store.connect(demo.db_path) as con:
         start = Month(2024, 1)
@@ -176,3 +195,13 @@ def test_the_fast_unbilled_months_agree_with_planning_every_month(demo: Settings
     slow = [m for m in months if plan_run(contracts, known, m).drafts]
     assert months_with_drafts(contracts, known, months) == slow
     assert slow  # the demo leaves months unbilled, and has months ahead to bill
+    # The store's spans (SQL) hold the same days as the known invoices' periods, merged.
+    with store.connect(demo.db_path) as con:
+        rows = store.execute(con, invoicing._COVERED_SPANS_SQL, {"first": start.first})
+        spans: dict[str, list[tuple[date, date]]] = {}
+        for contract_id, first, last in rows.fetchall():
+            spans.setdefault(contract_id, []).append((first, last))
+    assert {c: sorted(p) for c, p in spans.items()} == {
+        c: islands(p) for c, p in covered_periods(known).items()
+    }
+    assert months_with_drafts(contracts, spans, months) == slow
