@@ -100,7 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="renders per page (median)")
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "bench")
+    parser.add_argument(
+        "--only", default="", help="time only the pages whose script contains this text"
+    )
     args = parser.parse_args(argv)
+    cases = [page for page in CASES if args.only in page]
     # AppTest runs without a server, and Streamlit says so at every start: not news here
     for name in (
         "streamlit.runtime.caching.cache_data_api",
@@ -117,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     # alternate page by page, so that drift in the machine's speed hits both alike.
     timings: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for attempt in range(args.runs + 1):
-        for page in CASES:
+        for page in cases:
             for name, db in databases.items():
                 use(db, sources[name])
                 if page == CHOSEN:
@@ -132,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                 statistics.median(t[0] for t in timings[name, page]),
                 statistics.median(t[1] for t in timings[name, page]),
             )
-            for page in CASES
+            for page in cases
         }
         for name in databases
     }
@@ -142,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{'large warm':>12}"
     )
     worst = 0.0
-    for page in CASES:
+    for page in cases:
         demo_cold, demo_warm = results["demo"][page]
         large_cold, large_warm = results["large"][page]
         ratio = large_cold / demo_cold
