@@ -316,6 +316,15 @@ def test_month_parse_errors(text: str) -> None:
         Month.parse(text)
 
 
+def test_month_days_and_last_day_across_leap_years() -> None:
+    for year in (1900, 2000, 2024, 2026, 2100):
+        for number in range(1, 13):
+            month = Month(year, number)
+            assert month.last.month == number and (month.last + timedelta(days=1)).day == 1
+            assert month.days == month.last.day
+    assert [Month(y, 2).days for y in (1900, 2000, 2024, 2026)] == [28, 29, 29, 28]
+
+
 def test_anniversary() -> None:
     assert anniversary(date(2024, 2, 29), 1) == date(2025, 3, 1)
     assert anniversary(date(2024, 2, 29), 4) == date(2028, 2, 29)
