@@ -125,37 +125,69 @@ def test_pipeline__a_deal_without_expected_close_date_stays_in_view() -> None:
     assert "No open opportunity with a value and an expected close date" in text_of(at)
 
 
-def test_revenue__charts_aging_communities_radar() -> None:
+def open_tab(at: AppTest, section: str) -> AppTest:
+    """The Revenue page with another tab chosen, as a click on it does (the tab reruns)."""
+    at.session_state["revenue_section"] = section
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_revenue__each_tab_draws_its_own_charts_only() -> None:
     at = open_page("pages/revenue.py")
+    assert [t.label for t in at.tabs] == [
+        "Recurring revenue",
+        "Receivables",
+        "By community",
+        "Renewals",
+    ]
     figures = charts(at)
-    assert len(figures) == 5  # MRR, invoiced/paid, aging, communities, radar
-    mrr = figures[0]
-    names = [t["name"] for t in mrr["data"]]
+    assert len(figures) == 2  # MRR, invoiced/paid: the other tabs are not read yet
+    names = [t["name"] for t in figures[0]["data"]]
     assert names == ["MRR", "MRR, contracted ahead", "Weighted pipeline closing (right axis)"]
-    aging = figures[2]["data"][0]
-    assert aging["x"] == ["Current", "1–30 days", "31–60 days", "61–90 days", "Over 90 days"]
-    assert aging["y"] == [100.0, 200.0, 700.0, 1100.0, 700.0]
-    assert figures[3]["data"][0]["y"] == ["CryoCloud", "Carpentries"]  # largest at the top
+
+    at = open_tab(at, "Receivables")
+    [aging] = charts(at)
+    assert aging["data"][0]["x"] == [
+        "Current",
+        "1–30 days",
+        "31–60 days",
+        "61–90 days",
+        "Over 90 days",
+    ]
+    assert aging["data"][0]["y"] == [100.0, 200.0, 700.0, 1100.0, 700.0]
+    assert at.query_params["section"] == "Receivables"  # a link to this view opens this tab
+    at.selectbox(key="aging_bucket").set_value("61–90 days").run()
+    behind = at.dataframe[1].value
+    assert list(behind["number"]) == ["INV-2026-0006", "INV-2026-0005"]
+
+    at = open_tab(at, "By community")
+    [communities] = charts(at)
+    assert communities["data"][0]["y"] == ["CryoCloud", "Carpentries"]  # largest at the top
     tiles = metrics(at)
     assert tiles["Invoiced, last 12 months"] == "3,800.00 USD"
     assert tiles["Fiscal sponsor's share"] == "490.00 USD"
     assert tiles["Organisation's share"] == "3,310.00 USD"
-    at.selectbox(key="aging_bucket").set_value("61–90 days").run()
-    behind = at.dataframe[1].value
-    assert list(behind["number"]) == ["INV-2026-0006", "INV-2026-0005"]
-    radar = at.dataframe[-1].value
-    assert list(radar["bucket"]) == ["Ended, still Active", "Within 30 days", "31–90 days"]
     at.slider(key="top_communities").set_value(3).run()
     assert not at.exception
+
+    at = open_tab(at, "Renewals")
+    assert len(charts(at)) == 1
+    radar = at.dataframe[-1].value
+    assert list(radar["bucket"]) == ["Ended, still Active", "Within 30 days", "31–90 days"]
+
+    at = open_tab(at, "Receivables")  # coming back keeps the bucket picked
+    assert at.selectbox(key="aging_bucket").value == "61–90 days"
+    assert "section" not in open_tab(at, "Recurring revenue").query_params  # the default
 
 
 def test_revenue__a_currency_with_one_contract() -> None:
     at = open_page("pages/revenue.py")
     at.selectbox(key="revenue_currency").set_value("JPY").run()
     assert not at.exception
-    assert "No receivable in JPY is outstanding" in text_of(at)
     mrr = charts(at)[0]
     assert max(mrr["data"][0]["y"]) == 99999.0
+    assert "No receivable in JPY is outstanding" in text_of(open_tab(at, "Receivables"))
 
 
 @pytest.mark.parametrize("page", ["app.py", "pages/pipeline.py", "pages/revenue.py"])
@@ -329,25 +361,31 @@ def _csv_buttons(at: AppTest) -> list[str]:
 
 def test_revenue__every_table_has_a_csv_download() -> None:
     at = open_page("pages/revenue.py")
-    # aging buckets, the invoices behind them, aging by community, the statement, revenue by
-    # community, the renewal radar
-    assert len(at.dataframe) == 6
-    assert len(_csv_buttons(at)) == 6, _csv_buttons(at)
+    tables = buttons = 0
+    for section in ("Receivables", "By community", "Renewals"):
+        open_tab(at, section)
+        tables += len(at.dataframe)
+        buttons += len(_csv_buttons(at))
+    # aging buckets, the invoices behind them, aging by community, the statement; revenue by
+    # community; the renewal radar
+    assert tables == buttons == 6, _csv_buttons(at)
 
 
-def test_revenue__a_link_picks_the_bars() -> None:
-    at = open_link(
-        "pages/revenue.py", bucket="61–90 days", community="Carpentries", renewal="31–90 days"
-    )
+def test_revenue__a_link_opens_the_tab_and_picks_the_bars() -> None:
+    at = open_link("pages/revenue.py", section="Receivables", bucket="61–90 days")
     assert list(at.dataframe[1].value["number"]) == ["INV-2026-0006", "INV-2026-0005"]
+    assert charts(at)[0]["data"][0]["selectedpoints"] == [3]  # 61–90 days
+    at = open_link("pages/revenue.py", section="By community", community="Carpentries")
     assert "Invoices of **Carpentries**" in text_of(at)
-    figures = charts(at)
-    assert figures[2]["data"][0]["selectedpoints"] == [3]  # 61–90 days
+    at = open_link("pages/revenue.py", section="Renewals", renewal="31–90 days")
     assert list(at.dataframe[-1].value["bucket"]) == ["31–90 days"]
-    # and a value that no bar has is ignored in words
-    at = open_link("pages/revenue.py", community="Nowhere", top="999")
+    # and a value that no bar or tab has is ignored in words
+    at = open_link("pages/revenue.py", section="By community", community="Nowhere", top="999")
     assert "Ignored from the link" in text_of(at)
     assert at.slider(key="top_communities").value == 10
+    at = open_link("pages/revenue.py", section="Everything")
+    assert "Section “Everything” is not one of the choices" in text_of(at)
+    assert len(charts(at)) == 2  # the first tab
 
 
 def test_data_health__every_table_has_a_csv_download_and_the_reason_shows() -> None:
@@ -360,6 +398,7 @@ def test_data_health__every_table_has_a_csv_download_and_the_reason_shows() -> N
 
 
 def test_revenue__the_community_table_counts_invoices_and_writes_amounts() -> None:
-    table = open_page("pages/revenue.py").dataframe[4].value.set_index("community")
+    at = open_link("pages/revenue.py", section="By community")
+    table = at.dataframe[0].value.set_index("community")
     assert table.loc["Carpentries", "invoices"] == 4  # a count, not an amount
     assert table.loc["Carpentries", "invoiced"] == "2,200.00 USD"

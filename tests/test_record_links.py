@@ -59,9 +59,11 @@ def test_pipeline_and_revenue_link_each_record(linked_app: tuple[FakeAirtable, S
     record = next(r for r in server.records("Opportunities") if row["airtable"].endswith(r["id"]))
     assert record["fields"]["Opportunity Name"] == row["name"]
     revenue = page("pages/revenue.py")
-    behind = revenue.dataframe[1].value
+    revenue.session_state["revenue_section"] = "Receivables"
+    behind = revenue.run().dataframe[1].value
     assert all(_link(server, "Invoices").match(u) for u in behind["airtable"] if u)
-    radar = revenue.dataframe[-1].value
+    revenue.session_state["revenue_section"] = "Renewals"
+    radar = revenue.run().dataframe[-1].value
     assert all(_link(server, "Contracts").match(u) for u in radar["airtable"])
 
 
