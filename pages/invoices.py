@@ -244,10 +244,10 @@ if pending:
 
 # The sections between the push and the table (ui/invoice_panels.py).
 invoice_panels.conflicts_panel(settings, user, can_bill)
-invoice_panels.payment_panel(settings, user, can_bill, today)
+invoice_panels.payment_panel(settings, status, user, can_bill, today)
 invoice_panels.delivery_panel(settings, status, user, can_bill, today)
 invoice_panels.export_panel(settings, month, month_text)
-corrections_panel.credit_panel(settings, user, can_bill, today)
+corrections_panel.credit_panel(settings, status, user, can_bill, today)
 
 filters = st.columns(2)
 statuses = filters[0].multiselect("Status", texts(InvoiceStatus), default=texts(InvoiceStatus))

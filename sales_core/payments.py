@@ -272,20 +272,35 @@ def payments(settings: Settings, number: str | None = None) -> pd.DataFrame:
         )
 
 
-def open_receivables(settings: Settings) -> pd.DataFrame:
+# A receivable `r` (with its contract `c`) whose number or community holds `$search`, ignoring
+# case; every one when `$search` is empty. The pickers of payments and credit notes use it.
+MATCHES_SEARCH = """(
+    $search = ''
+    OR strpos(lower(r.number), $search) > 0
+    OR strpos(lower(coalesce(c.community, '')), $search) > 0
+)"""
+
+
+def open_receivables(
+    settings: Settings, search: str = "", limit: int | None = None
+) -> pd.DataFrame:
     """Every Authorized receivable with a balance, made here or synced: what a payment can be
-    recorded on. Columns: number, community, amount, amount_paid, balance, currency, due_date."""
+    recorded on, the first due first; only those whose number or community holds `search`
+    (ignoring case), and at most `limit` of them, when given.
+    Columns: number, community, amount, amount_paid, balance, currency, due_date."""
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
         return store.frame(
             con,
-            """
-            SELECT i.number, coalesce(c.community, '') AS community, i.amount,
-                   coalesce(i.amount_paid, 0) AS amount_paid, i.balance, i.currency, i.due_date
-            FROM receivables AS i LEFT JOIN contracts AS c ON c.id = i.contract_id
-            WHERE i.status = $authorized AND coalesce(i.type, $receivable) = $receivable
-              AND i.number IS NOT NULL AND i.balance > 0
-            ORDER BY i.due_date, i.number
+            f"""
+            SELECT r.number, coalesce(c.community, '') AS community, r.amount,
+                   coalesce(r.amount_paid, 0) AS amount_paid, r.balance, r.currency, r.due_date
+            FROM receivables AS r LEFT JOIN contracts AS c ON c.id = r.contract_id
+            WHERE r.status = $authorized AND coalesce(r.type, $receivable) = $receivable
+              AND r.number IS NOT NULL AND r.balance > 0 AND {MATCHES_SEARCH}
+            ORDER BY r.due_date, r.number
+            LIMIT $limit
             """,
+            {"search": search.strip().lower(), "limit": limit},
         )
 
 

@@ -124,3 +124,39 @@ def test_the_page_offers_the_oldest_unbilled_month_first() -> None:
     assert not any("not billed yet" in w.value for w in at.warning)  # nothing before January
     [generate] = [b for b in at.button if b.label.startswith("Generate")]
     assert generate.label == "Generate 1 invoice" and not generate.disabled
+
+
+def test_the_payment_and_credit_pickers_offer_a_search_beyond_their_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sales_core import corrections, payments
+    from ui import pickers
+
+    settings = load_settings()
+    at = open_invoices()
+    # The demo's few open receivables fit: no search box, every one offered. Its 500-odd
+    # invoices that can be credited do not: the first 200 and a search box.
+    assert not [t for t in at.text_input if t.key == "pay_find"]
+    owed = payments.open_receivables(settings)
+    assert len(at.selectbox(key="pay_number").options) == len(owed) > 2
+    assert len(corrections.creditable(settings)) > pickers.LIMIT
+    assert len(at.selectbox(key="credit_number").options) == pickers.LIMIT
+    assert at.text_input(key="credit_find").value == ""
+
+    monkeypatch.setattr(pickers, "LIMIT", 2)  # a base with more receivables than the limit
+    st.cache_data.clear()
+    at.run()
+    assert len(at.selectbox(key="pay_number").options) == 2
+    assert len(at.selectbox(key="credit_number").options) == 2
+    assert any("the first 2 are listed" in c.value for c in at.caption)
+    # A search narrows in SQL: by community, ignoring case.
+    community = str(owed["community"].iloc[-1])
+    at.text_input(key="pay_find").set_value(community.upper()[:6]).run()
+    offered = at.selectbox(key="pay_number").options
+    assert offered and all(community[:6].lower() in o.lower() for o in offered)
+    held = corrections.creditable(settings, "INV-", 3)
+    at.text_input(key="credit_find").set_value(str(held["number"].iloc[0])).run()
+    assert at.selectbox(key="credit_number").options[0].startswith(held["number"].iloc[0])
+    at.text_input(key="pay_find").set_value("no such invoice ✗").run()
+    assert not at.exception
+    assert any("matches “no such invoice ✗”" in c.value for c in at.caption)

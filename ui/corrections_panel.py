@@ -4,6 +4,7 @@ them, download their PDFs (sales_core/corrections.py). Not a page."""
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import streamlit as st
 
@@ -12,17 +13,31 @@ from sales_core.access import Actor
 from sales_core.config import Settings
 from sales_core.errors import SalesError
 from sales_core.formatting import markdown_text
-from ui import chrome
+from sales_core.health import SyncStatus
+from ui import chrome, pickers
+from ui.queries import cached
 
 
-def credit_panel(settings: Settings, user: Actor, can_bill: bool, today: date) -> None:
+def credit_panel(
+    settings: Settings, status: SyncStatus, user: Actor, can_bill: bool, today: date
+) -> None:
     """Issue a credit note (billers), and the credit notes made here with their PDFs."""
     st.markdown("**Credit notes**")
-    notes = corrections.credit_notes(settings)
+    notes = cached(corrections.credit_notes, settings, status)
     if can_bill:
-        open_ = corrections.creditable(settings)
+        open_, search = pickers.narrowed(
+            partial(cached, corrections.creditable, settings, status),
+            key="credit_find",
+            label="Find the invoice to credit",
+            placeholder="Part of its number or its community",
+        )
         if open_.empty:
-            st.caption("No Authorized or Paid invoice holds anything to credit.")
+            st.caption(
+                f"No Authorized or Paid invoice matching “{markdown_text(search)}” holds "
+                "anything to credit."
+                if search
+                else "No Authorized or Paid invoice holds anything to credit."
+            )
         else:
             rows = open_.set_index("number")
             labels = {

@@ -17,6 +17,7 @@ from sales_core.config import Settings
 from sales_core.errors import SalesError
 from sales_core.formatting import counted, markdown_text
 from sales_core.health import SyncStatus
+from ui import pickers
 from ui.queries import cached
 
 
@@ -68,14 +69,26 @@ def conflicts_panel(settings: Settings, user: Actor, can_bill: bool) -> None:
             st.caption("Settling a conflict needs the biller role.")
 
 
-def payment_panel(settings: Settings, user: Actor, can_bill: bool, today: date) -> None:
+def payment_panel(
+    settings: Settings, status: SyncStatus, user: Actor, can_bill: bool, today: date
+) -> None:
     """Record a payment on any Authorized receivable, made here or synced (payments.py)."""
     st.markdown("**Record a payment**")
-    receivable = payments.open_receivables(settings)
-    if receivable.empty:
-        st.caption("No Authorized receivable has a balance due.")
-    elif not can_bill:
+    if not can_bill:
         st.caption("Recording a payment needs the biller role.")
+        return
+    receivable, search = pickers.narrowed(
+        partial(cached, payments.open_receivables, settings, status),
+        key="pay_find",
+        label="Find the invoice paid",
+        placeholder="Part of its number or its community",
+    )
+    if receivable.empty:
+        st.caption(
+            f"No Authorized receivable with a balance due matches “{markdown_text(search)}”."
+            if search
+            else "No Authorized receivable has a balance due."
+        )
     else:
         owed = receivable.set_index("number")
         choice = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
