@@ -199,6 +199,54 @@ def covered_days(start: date, end: date) -> Iterable[tuple[Month, int]]:
         month = month.next()
 
 
+def _index(month: Month) -> int:
+    return month.year * 12 + month.month - 1
+
+
+def fee_days_by_month(
+    fees: Iterable[tuple[Decimal, date, date]], first: Month, last: Month
+) -> tuple[dict[Month, Decimal], dict[Month, int]]:
+    """For each month from `first` to `last`: the sum of fee × the days of [start, end] in it
+    (exactly what summing `covered_days` over every (fee, start, end) gives), and how many of
+    the periods touch it. Periods are clipped to those months.
+
+    A period adds fee × days to its first and last month and fee per day of every month
+    between: the months between are counted with a running sum, so that 3,000 contracts over
+    three years cost 3,000 steps, not 100,000.
+    """
+    base, size = _index(first), _index(last) - _index(first) + 1
+    months = [first]
+    while len(months) < size:
+        months.append(months[-1].next())
+    edge = [Decimal(0)] * size  # fee × days in a period's first and last month
+    rate = [Decimal(0)] * (size + 1)  # changes in the sum of fees of months wholly covered
+    touch = [0] * (size + 1)  # changes in the number of periods touching the month
+    for fee, start, end in fees:
+        start, end = max(start, first.first), min(end, last.last)
+        if start > end:
+            continue
+        at, to = _index(Month.of(start)) - base, _index(Month.of(end)) - base
+        touch[at] += 1
+        touch[to + 1] -= 1
+        if at == to:
+            edge[at] += fee * ((end - start).days + 1)
+            continue
+        edge[at] += fee * ((months[at].last - start).days + 1)
+        edge[to] += fee * end.day
+        rate[at + 1] += fee
+        rate[to] -= fee
+    fee_days: dict[Month, Decimal] = {}
+    counted: dict[Month, int] = {}
+    fees_now, touching = Decimal(0), 0
+    for at, month in enumerate(months):
+        fees_now += rate[at]
+        touching += touch[at]
+        if touching:
+            fee_days[month] = edge[at] + fees_now * month.days
+            counted[month] = touching
+    return fee_days, counted
+
+
 def month_share(fee_days: Decimal, month: Month) -> Fraction:
     """The proration rule, exactly: a fee × the days it covers in `month` ÷ the month's days.
 

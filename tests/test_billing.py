@@ -18,6 +18,8 @@ from sales_core.billing import (
     KnownInvoice,
     Month,
     anniversary,
+    covered_days,
+    fee_days_by_month,
     format_number,
     highest_number,
     plan_run,
@@ -323,6 +325,38 @@ def test_month_days_and_last_day_across_leap_years() -> None:
             assert month.last.month == number and (month.last + timedelta(days=1)).day == 1
             assert month.days == month.last.day
     assert [Month(y, 2).days for y in (1900, 2000, 2024, 2026)] == [28, 29, 29, 28]
+
+
+_day = st.dates(min_value=date(2023, 1, 1), max_value=date(2028, 12, 31))
+
+
+@given(
+    st.lists(
+        st.tuples(st.decimals(min_value=0, max_value=10_000, places=2), _day, _day),
+        max_size=12,
+    ),
+    _day,
+    st.integers(min_value=0, max_value=30),
+)
+@settings(max_examples=200, deadline=None)
+def test_property__fee_days_by_month_is_the_sum_of_covered_days(
+    periods: list[tuple[Decimal, date, date]], begin: date, months: int
+) -> None:
+    first = Month.of(begin)
+    last = first
+    for _ in range(months):
+        last = last.next()
+    fees = [(fee, min(a, b), max(a, b)) for fee, a, b in periods]
+    slow: dict[Month, Decimal] = {}
+    touched: dict[Month, int] = {}
+    for fee, start, end in fees:
+        start, end = max(start, first.first), min(end, last.last)
+        if start > end:
+            continue
+        for month, days in covered_days(start, end):
+            slow[month] = slow.get(month, Decimal(0)) + fee * days
+            touched[month] = touched.get(month, 0) + 1
+    assert fee_days_by_month(fees, first, last) == (slow, touched)
 
 
 def test_anniversary() -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pandas as pd
 
 from sales_core import money
-from sales_core.billing import Month, covered_days, month_share
+from sales_core.billing import Month, fee_days_by_month, month_share
 from sales_core.config import Settings
 from sales_core.metrics.common import (
     IS_OPEN,
@@ -46,8 +46,8 @@ def mrr_by_month(
     """Monthly recurring revenue per calendar month, `back` months before this one to `ahead`.
 
     A billed contract (Active or Ended) contributes its Monthly Fee prorated exactly as the
-    invoice run prorates it (`billing.covered_days`, `billing.month_share`): a contract starting
-    on the 16th of a 30-day month counts for 15/30 of its fee. Rounded once per month.
+    invoice run prorates it (`billing.fee_days_by_month`, `billing.month_share`): a contract
+    starting on the 16th of a 30-day month counts for 15/30 of its fee. Rounded once per month.
     Columns: month (first day), contracts, mrr.
     """
     first = Month.of(add_months(today, -back))
@@ -62,15 +62,19 @@ def mrr_by_month(
         """,
         {"first": first.first, "last": last.last, "currency": currency},
     )
-    fee_days: dict[Month, Decimal] = {}
-    counted: dict[Month, int] = {}
-    for fee, start, end in zip(
-        contracts["monthly_fee"], contracts["start_date"], contracts["end_date"], strict=True
-    ):
-        covered_end = last.last if end is None or end != end else min(end, last.last)
-        for month, days in covered_days(max(start, first.first), covered_end):
-            fee_days[month] = fee_days.get(month, ZERO) + fee * days
-            counted[month] = counted.get(month, 0) + 1
+    fee_days, counted = fee_days_by_month(
+        (
+            (fee, start, last.last if end is None or end != end else end)
+            for fee, start, end in zip(
+                contracts["monthly_fee"],
+                contracts["start_date"],
+                contracts["end_date"],
+                strict=True,
+            )
+        ),
+        first,
+        last,
+    )
     months: list[Month] = []
     month = first
     while month.first <= last.first:
