@@ -35,6 +35,6 @@ def narrowed(
             else f"More than {LIMIT}; the first {LIMIT} are listed: type to find another."
         )
         rows = rows.head(LIMIT)
-    else:
+    elif len(rows):  # none: the caller says so in its own words
         st.caption(f"{len(rows):,} match{'es' if len(rows) != 1 else ''}.")
     return rows, wanted
