@@ -358,15 +358,25 @@ def covered_periods(known: Iterable[KnownInvoice]) -> Covered:
 def islands(periods: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
     """The same days as `periods`, as disjoint spans in order: overlapping periods and periods
     that follow each other day after day become one span. A period overlaps one of `periods`
-    exactly when it overlaps one of the spans (days are whole)."""
+    exactly when it overlaps one of the spans (days are whole).
+
+    A period that ends before it begins (a synced invoice may say so) holds no day, and is not
+    in the spans: `reversed_periods` keeps it for the run's own test."""
     spans: list[tuple[date, date]] = []
-    for start, end in sorted(periods):
-        if spans and start <= spans[-1][1] + timedelta(days=1):
+    for start, end in sorted(p for p in periods if p[0] <= p[1]):
+        if spans and (start - spans[-1][1]).days <= 1:
             if end > spans[-1][1]:
                 spans[-1] = (spans[-1][0], end)
         else:
             spans.append((start, end))
     return spans
+
+
+def reversed_periods(periods: Iterable[tuple[date, date]]) -> list[tuple[date, date]]:
+    """The periods that end before they begin. The run compares such an invoice's dates as
+    they are (`_blocking_invoice`): it refuses a period that begins on or before the invoice's
+    end and ends on or after its start, so these are checked one by one, not as spans."""
+    return [p for p in periods if p[0] > p[1]]
 
 
 def _overlaps(
@@ -407,8 +417,10 @@ def months_with_drafts(
             if contract.end_date is None
             else bisect_right(ordered, Month.of(contract.end_date))
         )
-        spans = islands(covered.get(contract.id, ()))
+        periods = covered.get(contract.id, ())
+        spans = islands(periods)
         starts = [s for s, _ in spans]
+        odd = reversed_periods(periods)
         for at in range(begin, stop):
             month = ordered[at]
             if month in found:
@@ -417,7 +429,9 @@ def months_with_drafts(
             if inside and spans[inside - 1][1] >= lasts[at]:
                 continue  # the whole month is covered
             period = service_period(contract, month)
-            if period is not None and not _overlaps(spans, starts, period):
+            if period is None or _overlaps(spans, starts, period):
+                continue
+            if not any(s <= period[1] and period[0] <= e for s, e in odd):
                 found.add(month)
     return sorted(found)
 

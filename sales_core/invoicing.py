@@ -77,7 +77,8 @@ WHERE contract_id IS NOT NULL AND period_start IS NOT NULL AND period_end IS NOT
 
 # The same days merged into disjoint spans per contract (billing.islands, in SQL): a span
 # starts where a period begins after every earlier one has ended, a day or more before it.
-# A contract billed month after month without a gap comes back as one row.
+# A contract billed month after month without a gap comes back as one row. A period that ends
+# before it begins is passed on as it is (billing.reversed_periods).
 _COVERED_SPANS_SQL = f"""
 WITH covered AS ({_COVERED_SQL}),
 reached AS (
@@ -86,7 +87,7 @@ reached AS (
                PARTITION BY contract_id ORDER BY period_start, period_end
                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
            ) AS reach
-    FROM covered
+    FROM covered WHERE period_start <= period_end
 ),
 numbered AS (
     SELECT contract_id, period_start, period_end,
@@ -98,6 +99,8 @@ numbered AS (
 )
 SELECT contract_id, min(period_start), max(period_end) FROM numbered
 GROUP BY contract_id, span
+UNION ALL
+SELECT contract_id, period_start, period_end FROM covered WHERE period_start > period_end
 """
 
 _NUMBERS_SQL = """

@@ -19,11 +19,15 @@ from sales_core.billing import (
     Month,
     anniversary,
     covered_days,
+    covered_periods,
     fee_days_by_month,
     format_number,
     highest_number,
+    islands,
+    months_with_drafts,
     plan_run,
     prorated_amount,
+    reversed_periods,
 )
 from sales_core.models import Contract
 
@@ -328,6 +332,51 @@ def test_month_days_and_last_day_across_leap_years() -> None:
 
 
 _day = st.dates(min_value=date(2023, 1, 1), max_value=date(2028, 12, 31))
+_months_2026 = [Month(2026, m) for m in range(1, 13)]
+
+
+@given(
+    st.sampled_from(["Monthly", "Quarterly", "Annual", "Upfront"]),
+    st.dates(min_value=date(2025, 10, 1), max_value=date(2026, 12, 31)),
+    st.lists(
+        st.tuples(
+            st.dates(min_value=date(2025, 12, 1), max_value=date(2027, 1, 31)),
+            st.dates(min_value=date(2025, 12, 1), max_value=date(2027, 1, 31)),
+            st.sampled_from(["Authorized", "Void"]),
+            st.booleans(),
+        ),
+        max_size=6,
+    ),
+)
+@settings(max_examples=300, deadline=None)
+def test_property__the_fast_unbilled_months_are_the_months_the_run_bills(
+    frequency: str,
+    start: date,
+    invoices: list[tuple[date, date, str, bool]],
+) -> None:
+    # Periods may end before they begin: a synced invoice can say so, and the run compares
+    # its dates as they are.
+    c = contract(billing_frequency=frequency, start_date=start, end_date=date(2027, 3, 31))
+    known = [
+        KnownInvoice("recA", a, b, status, waived=waived and status == "Void")
+        for a, b, status, waived in invoices
+    ]
+    slow = [m for m in _months_2026 if plan_run([c], known, m).drafts]
+    assert months_with_drafts([c], known, _months_2026) == slow
+    spans = {c: islands(p) + reversed_periods(p) for c, p in covered_periods(known).items()}
+    assert months_with_drafts([c], spans, _months_2026) == slow
+
+
+def test_a_period_ending_before_it_begins_still_blocks_what_the_run_refuses() -> None:
+    c = contract(start_date=date(2026, 1, 1))
+    known = [
+        KnownInvoice("recA", date(2026, 3, 1), date(2026, 3, 10), "Authorized"),
+        KnownInvoice("recA", date(2026, 3, 20), date(2026, 2, 5), "Authorized"),
+    ]
+    march = [Month(2026, 3)]
+    assert not plan_run([c], known, march[0]).drafts
+    assert months_with_drafts([c], known, march) == []
+    assert islands([(date(2026, 3, 20), date(2026, 2, 5))]) == []
 
 
 @given(

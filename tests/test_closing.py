@@ -184,24 +184,42 @@ def test_covered_periods_merge_into_disjoint_spans_with_the_same_days() -> None:
 
 def test_the_fast_unbilled_months_agree_with_planning_every_month(demo: Settings) -> None:
     from sales_core import invoicing, store
-    from sales_core.billing import Month, covered_periods, islands, months_with_drafts, plan_run
+    from sales_core.billing import (
+        Month,
+        covered_periods,
+        islands,
+        months_with_drafts,
+        plan_run,
+        reversed_periods,
+    )
 
-    with store.connect(demo.db_path) as con:
-        start = Month(2024, 1)
-        contracts, known = invoicing._contracts(con, start, []), invoicing._known(con, start)
+    start = Month(2024, 1)
     months = [start]
     while months[-1] < Month(2027, 6):
         months.append(months[-1].next())
-    slow = [m for m in months if plan_run(contracts, known, m).drafts]
-    assert months_with_drafts(contracts, known, months) == slow
-    assert slow  # the demo leaves months unbilled, and has months ahead to bill
-    # The store's spans (SQL) hold the same days as the known invoices' periods, merged.
-    with store.connect(demo.db_path) as con:
-        rows = store.execute(con, invoicing._COVERED_SPANS_SQL, {"first": start.first})
-        spans: dict[str, list[tuple[date, date]]] = {}
-        for contract_id, first, last in rows.fetchall():
-            spans.setdefault(contract_id, []).append((first, last))
-    assert {c: sorted(p) for c, p in spans.items()} == {
-        c: islands(p) for c, p in covered_periods(known).items()
-    }
-    assert months_with_drafts(contracts, spans, months) == slow
+
+    def agree() -> list[Month]:
+        with store.connect(demo.db_path) as con:
+            contracts, known = invoicing._contracts(con, start, []), invoicing._known(con, start)
+            rows = store.execute(con, invoicing._COVERED_SPANS_SQL, {"first": start.first})
+            spans: dict[str, list[tuple[date, date]]] = {}
+            for contract_id, first, last in rows.fetchall():
+                spans.setdefault(contract_id, []).append((first, last))
+        slow = [m for m in months if plan_run(contracts, known, m).drafts]
+        assert months_with_drafts(contracts, known, months) == slow
+        # The store's spans (SQL) hold the same days as the known invoices' periods, merged,
+        # and pass on a period that ends before it begins as it is.
+        assert {c: sorted(p) for c, p in spans.items()} == {
+            c: sorted(islands(p) + reversed_periods(p)) for c, p in covered_periods(known).items()
+        }
+        assert months_with_drafts(contracts, spans, months) == slow
+        return slow
+
+    assert agree()  # the demo leaves months unbilled, and has months ahead to bill
+    with store.connect(demo.db_path) as con:  # a synced invoice whose period is backwards
+        changed = con.execute(
+            "UPDATE invoices SET period_end = period_start - 20 WHERE id = (SELECT min(id) "
+            "FROM invoices WHERE period_start >= DATE '2026-03-01' AND contract_id IS NOT NULL)"
+        ).fetchall()
+    assert changed == [(1,)]
+    agree()
