@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="renders per page (median)")
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "bench")
     parser.add_argument(
-        "--only", default="", help="time only the pages whose script contains this text"
+        "--only", default="", help="time only the pages whose path contains this text"
     )
     args = parser.parse_args(argv)
     cases = [page for page in CASES if args.only in page]

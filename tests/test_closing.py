@@ -213,6 +213,13 @@ def test_the_fast_unbilled_months_agree_with_planning_every_month(demo: Settings
             c: sorted(islands(p) + reversed_periods(p)) for c, p in covered_periods(known).items()
         }
         assert months_with_drafts(contracts, spans, months) == slow
+        # unbilled_months reads the contracts with the schedule's fields only: same months
+        with store.connect(demo.db_path) as con:
+            first = Month.of(con.execute(invoicing._FIRST_INVOICED_SQL).fetchall()[0][0])
+        until = Month(2027, 6)
+        assert invoicing.unbilled_months(demo, until) == [
+            str(m) for m in slow if first <= m < until
+        ]
         return slow
 
     assert agree()  # the demo leaves months unbilled, and has months ahead to bill

@@ -48,6 +48,7 @@ def mrr_by_month(
     A billed contract (Active or Ended) contributes its Monthly Fee prorated exactly as the
     invoice run prorates it (`billing.fee_days_by_month`, `billing.month_share`): a contract
     starting on the 16th of a 30-day month counts for 15/30 of its fee. Rounded once per month.
+    A contract whose End Date is before its Start Date covers no day (the run refuses it).
     Columns: month (first day), contracts, mrr.
     """
     first = Month.of(add_months(today, -back))
@@ -58,7 +59,7 @@ def mrr_by_month(
         SELECT monthly_fee, start_date, end_date FROM contracts
         WHERE list_contains($billed_contracts, status) AND coalesce(currency, 'USD') = $currency
           AND monthly_fee IS NOT NULL AND start_date IS NOT NULL AND start_date <= $last
-          AND (end_date IS NULL OR end_date >= $first)
+          AND (end_date IS NULL OR (end_date >= $first AND end_date >= start_date))
         """,
         {"first": first.first, "last": last.last, "currency": currency},
     )

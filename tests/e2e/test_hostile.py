@@ -100,7 +100,14 @@ def test_hostile_text_is_plain_on_every_page(
     assert big.count() == 0
     screenshot(page, "hostile-revenue")
 
-    for name in ("invoices", "qualify", "data_health"):
+    # the other tabs hold the hostile names in tables, statements and the renewal radar
+    for name in (
+        "revenue?section=Receivables",
+        "revenue?section=Renewals",
+        "invoices",
+        "qualify",
+        "data_health",
+    ):
         page.goto(f"{app.url}/{name}")
         page.wait_for_selector("[data-testid='stMain']", timeout=60_000)
         settled(page)
