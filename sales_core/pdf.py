@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import secrets
 import shutil
 import subprocess
 import sys
@@ -208,12 +209,20 @@ def pdf_path(directory: Path, number: str, issue_date: date) -> Path:
 
 
 def write_invoice(doc: Invoice, seller: Seller, directory: Path) -> Path:
-    """Render one invoice to `directory/<year>/<number>.pdf` (written atomically)."""
+    """Render one invoice to `directory/<year>/<number>.pdf` (written atomically).
+
+    Each writer has a temporary file of its own: two runs may write the same PDF at once (one
+    generating, the other repairing the PDFs an earlier run left missing), and the second
+    rename must not find the first one's file gone. Both write the same document.
+    """
     target = pdf_path(directory, number_of(doc), doc.issue_date)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".pdf.partial")
-    partial.write_bytes(render_invoice(doc, seller))
-    partial.replace(target)
+    partial = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
+    try:
+        partial.write_bytes(render_invoice(doc, seller))
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
     return target
 
 

@@ -347,3 +347,17 @@ def test_the_state_shows_draft_void_and_paid_and_only_authorized_asks_for_paymen
     # The same state gives the same bytes; another state other bytes.
     assert render_invoice(paid, GOLDEN_SELLER) == render_invoice(paid, GOLDEN_SELLER)
     assert render_invoice(paid, GOLDEN_SELLER) != render_invoice(base, GOLDEN_SELLER)
+
+
+def test_two_writers_of_the_same_pdf_at_once_both_succeed(tmp_path: Path) -> None:
+    # A run repairing the PDFs an earlier run left missing may write the one another run is
+    # writing: each writer renames a temporary file of its own into place.
+    from concurrent.futures import ThreadPoolExecutor
+
+    doc = golden_document()
+    out = tmp_path / "invoices"
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        paths = list(pool.map(lambda _: pdf.write_invoice(doc, GOLDEN_SELLER, out), range(8)))
+    assert len(set(paths)) == 1
+    assert paths[0].read_bytes() == render_invoice(doc, GOLDEN_SELLER)
+    assert [p.name for p in paths[0].parent.iterdir()] == [paths[0].name]  # no file left over
