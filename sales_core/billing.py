@@ -208,7 +208,8 @@ def fee_days_by_month(
 ) -> tuple[dict[Month, Decimal], dict[Month, int]]:
     """For each month from `first` to `last`: the sum of fee × the days of [start, end] in it
     (exactly what summing `covered_days` over every (fee, start, end) gives), and how many of
-    the periods touch it. Periods are clipped to those months.
+    the periods touch it. Periods are clipped to those months; one that ends before it begins
+    covers no day.
 
     A period adds fee × days to its first and last month and fee per day of every month
     between: the months between are counted with a running sum, so that 3,000 contracts over
@@ -395,10 +396,10 @@ def months_with_drafts(
     which `plan_run(...).drafts` is not empty, without building any draft.
 
     `known` is the known invoices, or their covered periods by contract (`covered_periods`, or
-    read straight from the store as `islands`). A month that lies wholly inside one covered
-    span cannot bill the contract (its period begins in that month, so it overlaps the span),
-    and only the months the contract covers can bill it: for a contract billed month after
-    month, no period is worked out at all.
+    read straight from the store as spans: `islands` and `reversed_periods`). A month that
+    lies wholly inside one covered span cannot bill the contract (its period begins in that
+    month, so it overlaps the span), and only the months the contract covers can bill it: for
+    a contract billed month after month, no period is worked out at all.
     """
     covered = known if isinstance(known, dict) else covered_periods(known)
     ordered = sorted(set(months))
