@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
+from typing import Any
 
 import streamlit as st
 
@@ -32,6 +33,13 @@ from ui.queries import cached
 
 PAGE = "revenue"
 EVERY_BUCKET = "Every bucket"
+# The columns every invoice table of the page shares (aging, statement, a community's invoices).
+INVOICE_COLUMNS: dict[str, Any] = {
+    "number": "Invoice",
+    "contract": st.column_config.TextColumn("Contract", width="medium"),
+    "issue_date": st.column_config.DateColumn("Issued"),
+    "due_date": st.column_config.DateColumn("Due"),
+}
 
 
 @dataclass(frozen=True)
@@ -155,10 +163,7 @@ def receivables(view: View) -> None:
             ],
             column_config={
                 **behind_links,
-                "number": "Invoice",
-                "contract": st.column_config.TextColumn("Contract", width="medium"),
-                "issue_date": st.column_config.DateColumn("Issued"),
-                "due_date": st.column_config.DateColumn("Due"),
+                **INVOICE_COLUMNS,
                 "days_past_due": st.column_config.NumberColumn("Days past due"),
                 "amount": st.column_config.NumberColumn(f"Amount ({currency})", format="localized"),
                 "balance": st.column_config.NumberColumn(
@@ -233,10 +238,7 @@ def receivables(view: View) -> None:
             placeholder="—",
             column_config={
                 **items_links,
-                "number": "Invoice",
-                "contract": st.column_config.TextColumn("Contract", width="medium"),
-                "issue_date": st.column_config.DateColumn("Issued"),
-                "due_date": st.column_config.DateColumn("Due"),
+                **INVOICE_COLUMNS,
                 "days_past_due": st.column_config.NumberColumn("Days past due"),
                 "amount": st.column_config.NumberColumn("Amount", format="localized"),
                 "amount_paid": st.column_config.NumberColumn("Paid", format="localized"),
@@ -368,10 +370,7 @@ def communities(view: View) -> None:
                 placeholder="—",
                 column_config={
                     **invoices_links,
-                    "number": "Invoice",
-                    "contract": st.column_config.TextColumn("Contract", width="medium"),
-                    "issue_date": st.column_config.DateColumn("Issued"),
-                    "due_date": st.column_config.DateColumn("Due"),
+                    **INVOICE_COLUMNS,
                     "status": "Status",
                     "amount": st.column_config.NumberColumn("Amount", format="localized"),
                     "org_share": st.column_config.NumberColumn(
