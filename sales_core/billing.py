@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple, Protocol
 
 from sales_core import money, schema
 from sales_core.errors import BillingError
@@ -148,7 +149,43 @@ def _quarter_of(month: Month) -> tuple[date, date]:
     return first, last
 
 
-def service_period(contract: Contract, month: Month) -> tuple[date, date] | None:
+class Schedule(Protocol):
+    """What deciding whether and when a contract bills reads of it (`months_with_drafts`):
+    a `Contract`, or a `ScheduleRow` read with these fields alone."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def start_date(self) -> date | None: ...
+    @property
+    def end_date(self) -> date | None: ...
+    @property
+    def billing_frequency(self) -> str: ...
+    @property
+    def monthly_fee(self) -> Decimal | None: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def payment_terms(self) -> int: ...
+
+
+class ScheduleRow(NamedTuple):
+    """A contract's schedule fields as the store holds them (see `Schedule`): thousands are
+    read at once, and a tuple is made in a fraction of a model's time."""
+
+    id: str
+    status: str | None
+    start_date: date | None
+    end_date: date | None
+    billing_frequency: str
+    monthly_fee: Decimal | None
+    currency: str
+    payment_terms: int
+
+
+def service_period(contract: Schedule, month: Month) -> tuple[date, date] | None:
     """The period run `month` bills for this contract, or None when no block begins in it.
 
     The contract must have a Start Date and a known frequency (checked by the caller).
@@ -320,7 +357,7 @@ def _blocking_invoice(
     return None
 
 
-def _billable_at_all(contract: Contract) -> bool:
+def _billable_at_all(contract: Schedule) -> bool:
     """True when the month-independent checks of `plan_run` let the contract be billed."""
     low, high = TERMS_RANGE
     return (
@@ -390,7 +427,7 @@ def _overlaps(
 
 
 def months_with_drafts(
-    contracts: Iterable[Contract], known: Iterable[KnownInvoice] | Covered, months: Sequence[Month]
+    contracts: Iterable[Schedule], known: Iterable[KnownInvoice] | Covered, months: Sequence[Month]
 ) -> list[Month]:
     """The months among `months` whose run would make at least one draft: exactly those for
     which `plan_run(...).drafts` is not empty, without building any draft.
@@ -405,9 +442,10 @@ def months_with_drafts(
     ordered = sorted(set(months))
     firsts = [m.first for m in ordered]
     lasts = [m.last for m in ordered]
-    found: set[Month] = set()
+    found = [False] * len(ordered)  # by position in `ordered`
+    left = len(ordered)
     for contract in contracts:
-        if len(found) == len(ordered):
+        if not left:
             break
         if not _billable_at_all(contract):
             continue
@@ -423,18 +461,18 @@ def months_with_drafts(
         starts = [s for s, _ in spans]
         odd = reversed_periods(periods)
         for at in range(begin, stop):
-            month = ordered[at]
-            if month in found:
+            if found[at]:
                 continue
             inside = bisect_right(starts, firsts[at])
             if inside and spans[inside - 1][1] >= lasts[at]:
                 continue  # the whole month is covered
-            period = service_period(contract, month)
+            period = service_period(contract, ordered[at])
             if period is None or _overlaps(spans, starts, period):
                 continue
             if not any(s <= period[1] and period[0] <= e for s, e in odd):
-                found.add(month)
-    return sorted(found)
+                found[at] = True
+                left -= 1
+    return [month for month, billed in zip(ordered, found, strict=True) if billed]
 
 
 def _refusal(contract: Contract) -> str | None:

@@ -14,26 +14,16 @@ from decimal import Decimal
 
 import pandas as pd
 
-from sales_core import money, store
+from sales_core import money, store, summaries
 from sales_core.billing import Plan
 from sales_core.config import Settings
-
-_BILLED_SQL = """
-SELECT i.contract_id, sum(i.amount - coalesce(ch.charged, 0)) AS billed
-FROM receivables AS i JOIN contracts AS c ON c.id = i.contract_id
-LEFT JOIN (SELECT invoice_key, sum(amount) AS charged FROM invoice_lines
-           WHERE kind = 'charge' GROUP BY ALL) AS ch ON ch.invoice_key = i.invoice_key
-WHERE coalesce(i.type, $receivable) = $receivable AND i.status IS DISTINCT FROM $void
-  AND coalesce(i.currency, 'USD') = coalesce(c.currency, 'USD')
-GROUP BY i.contract_id
-"""
 
 
 def billed_by_contract(con: store.Connection) -> dict[str, Decimal]:
     """Contract id -> the amount billed on it so far (not Void)."""
     return {
         str(contract_id): Decimal(billed)
-        for contract_id, billed in store.execute(con, _BILLED_SQL).fetchall()
+        for contract_id, billed in store.execute(con, summaries.billed_source(con)).fetchall()
     }
 
 
@@ -47,7 +37,7 @@ def burndown(settings: Settings) -> pd.DataFrame:
         frame = store.execute(
             con,
             f"""
-            WITH billed AS ({_BILLED_SQL})
+            WITH billed AS ({summaries.billed_source(con)})
             SELECT c.id AS contract_id, c.name AS contract, c.community, c.status,
                    coalesce(c.currency, 'USD') AS currency, c.amount,
                    coalesce(b.billed, 0) AS billed,
@@ -71,14 +61,22 @@ def burndown(settings: Settings) -> pd.DataFrame:
 def excesses(settings: Settings, plan: Plan) -> dict[str, Decimal]:
     """Invoice key -> how far past its contract's `Amount` billing would be with this draft
     (the drafts of the plan add up in their order). Drafts within the Amount are left out."""
+    ids = sorted({d.contract_id for d in plan.drafts})
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-        billed = billed_by_contract(con)
-        limits = {
-            str(contract_id): (Decimal(amount), str(currency or "USD"))
-            for contract_id, amount, currency in con.execute(
-                "SELECT id, amount, currency FROM contracts WHERE amount IS NOT NULL"
-            ).fetchall()
-        }
+        rows = store.execute(
+            con,
+            f"WITH billed AS ({summaries.billed_source(con)}) "
+            "SELECT c.id, c.amount, c.currency, b.billed FROM contracts AS c "
+            "LEFT JOIN billed AS b ON b.contract_id = c.id "
+            "WHERE c.amount IS NOT NULL AND list_contains($ids, c.id)",
+            {"ids": ids},
+        ).fetchall()
+    billed: dict[str, Decimal] = {}
+    limits: dict[str, tuple[Decimal, str]] = {}
+    for contract_id, amount, currency, so_far in rows:
+        limits[str(contract_id)] = (Decimal(amount), str(currency or "USD"))
+        if so_far is not None:
+            billed[str(contract_id)] = Decimal(so_far)
     found: dict[str, Decimal] = {}
     for draft in plan.drafts:
         if draft.contract_id not in limits:

@@ -13,19 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sales_core import ledger, money, pdf, schema, store
+from sales_core import ledger, money, pdf, schema, store, summaries
 from sales_core.access import Actor, require
 from sales_core.billing import (
-    CHARGES_KEY_PART,
     Covered,
     KnownInvoice,
     Month,
     Plan,
+    ScheduleRow,
     format_number,
     highest_number,
     months_with_drafts,
@@ -44,63 +44,21 @@ Progress = Callable[[str, float], None]
 # Fields of a contract read for planning; the same names as the model's.
 _CONTRACT_COLUMNS = ", ".join(c.attr for c in schema.columns(Contract))
 # What `billing.months_with_drafts` reads of a contract (`_billable_at_all`, `service_period`):
-# the unbilled months read only these, and the other fields keep their defaults.
-_SCHEDULE_COLUMNS = (
-    "id, name, status, start_date, end_date, billing_frequency, monthly_fee, currency, "
-    "payment_terms"
-)
+# the unbilled months read only these, as `ScheduleRow`s.
+_SCHEDULE_COLUMNS = ", ".join(ScheduleRow._fields)
 
-# Only invoices that end on or after the month's first day can overlap a period beginning in
-# the month, and only contracts still covering some day of it can bill: the rest are not read.
-_KNOWN_SQL = """
-SELECT contract_id, period_start, period_end, status, number, invoice_key,
-       coalesce(void_mode = 'waive', false) AS waived
-FROM generated_invoices
-WHERE period_end >= $first
-UNION ALL
-SELECT unnest(contract_ids) AS contract_id, period_start, period_end, status, number, invoice_key,
-       false AS waived
-FROM invoices
-WHERE coalesce(type, $receivable) <> $payable
-  AND period_end >= $first
-  AND (invoice_key IS NULL OR invoice_key NOT IN (SELECT invoice_key FROM generated_invoices))
-"""
-
-# The fee periods the known invoices cover (billing.covered_periods, in SQL: 100,000 invoices
-# are read as plain rows, not as KnownInvoice objects).
-_COVERED_SQL = f"""
-SELECT contract_id, period_start, period_end FROM ({_KNOWN_SQL}) AS k
-WHERE contract_id IS NOT NULL AND period_start IS NOT NULL AND period_end IS NOT NULL
-  AND (status IS DISTINCT FROM $void OR waived)
-  AND strpos(coalesce(invoice_key, ''), '{CHARGES_KEY_PART}') = 0
-"""
-
-# The same days merged into disjoint spans per contract (billing.islands, in SQL): a span
-# starts where a period begins after every earlier one has ended, a day or more before it.
-# A contract billed month after month without a gap comes back as one row. A period that ends
-# before it begins is passed on as it is (billing.reversed_periods).
-_COVERED_SPANS_SQL = f"""
-WITH covered AS ({_COVERED_SQL}),
-reached AS (
-    SELECT contract_id, period_start, period_end,
-           max(period_end) OVER (
-               PARTITION BY contract_id ORDER BY period_start, period_end
-               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-           ) AS reach
-    FROM covered WHERE period_start <= period_end
-),
-numbered AS (
-    SELECT contract_id, period_start, period_end,
-           sum(CASE WHEN reach IS NULL OR period_start > reach + 1 THEN 1 ELSE 0 END) OVER (
-               PARTITION BY contract_id ORDER BY period_start, period_end
-               ROWS UNBOUNDED PRECEDING
-           ) AS span
-    FROM reached
-)
-SELECT contract_id, min(period_start), max(period_end) FROM numbered
-GROUP BY contract_id, span
-UNION ALL
-SELECT contract_id, period_start, period_end FROM covered WHERE period_start > period_end
+# The contracts the unbilled months must look at: those that a run from `$first` could bill
+# (`_contracts` without charges), less those whose months from `$first` to `$last` all lie
+# inside one covered span (`spans`): `months_with_drafts` would skip each of those months.
+_UNBILLED_CANDIDATES_SQL = f"""
+SELECT {_SCHEDULE_COLUMNS} FROM contracts AS c
+WHERE NOT list_contains($not_billed_contracts, coalesce(c.status, ''))
+  AND (c.end_date IS NULL OR c.end_date >= $first)
+  AND (c.start_date IS NULL OR NOT EXISTS (
+      SELECT 1 FROM spans AS s
+      WHERE s.contract_id = c.id AND s.period_start <= s.period_end
+        AND s.period_start <= greatest(CAST(date_trunc('month', c.start_date) AS DATE), $first)
+        AND s.period_end >= least(last_day(coalesce(c.end_date, $last)), $last)))
 """
 
 _NUMBERS_SQL = """
@@ -200,14 +158,12 @@ def _charges(con: store.Connection, month: Month) -> list[Charge]:
     return [Charge.model_construct(**row) for row in rows]
 
 
-def _contracts(
-    con: store.Connection, month: Month, charges: list[Charge], columns: str = _CONTRACT_COLUMNS
-) -> list[Contract]:
+def _contracts(con: store.Connection, month: Month, charges: list[Charge]) -> list[Contract]:
     """The contracts run `month` may bill, and those with charges waiting (so that a charge on
     a contract that ended earlier is billed, and one on a contract never billed is listed)."""
     rows = store.query(
         con,
-        f"SELECT {columns} FROM contracts "
+        f"SELECT {_CONTRACT_COLUMNS} FROM contracts "
         "WHERE (NOT list_contains($not_billed_contracts, coalesce(status, '')) "
         "AND (end_date IS NULL OR end_date >= $first)) "
         "OR id IN (SELECT unnest($with_charges)) ORDER BY id",
@@ -231,7 +187,9 @@ def contracts_of(settings: Settings, plan: Plan) -> list[Contract]:
 
 
 def _known(con: store.Connection, month: Month) -> list[KnownInvoice]:
-    rows = store.execute(con, _KNOWN_SQL, {"first": month.first}).fetchall()
+    # Only invoices that end on or after the month's first day can overlap a period beginning
+    # in the month (and `_contracts` reads only the contracts still covering some day of it).
+    rows = store.execute(con, summaries.KNOWN_SQL, {"first": month.first}).fetchall()
     return [KnownInvoice(*row) for row in rows if row[0] is not None]
 
 
@@ -269,12 +227,23 @@ def unbilled_months(settings: Settings, month: Month) -> list[str]:
         start = Month.of(first)
         if start >= month:
             return []
-        contracts = _contracts(con, start, [], _SCHEDULE_COLUMNS)
+        window = {"first": start.first, "last": month.first - timedelta(days=1)}
+        spans = summaries.spans_source(con)
+        contracts = [
+            ScheduleRow(*row)
+            for row in store.execute(
+                con, f"WITH spans AS ({spans}) {_UNBILLED_CANDIDATES_SQL} ORDER BY c.id", window
+            ).fetchall()
+        ]
         covered: Covered = {}
-        for contract_id, period_start, period_end in store.execute(
-            con, _COVERED_SPANS_SQL, {"first": start.first}
-        ).fetchall():
-            covered.setdefault(contract_id, []).append((period_start, period_end))
+        if contracts:
+            for contract_id, period_start, period_end in store.execute(
+                con,
+                f"WITH spans AS ({spans}) SELECT contract_id, period_start, period_end "
+                "FROM spans WHERE list_contains($ids, contract_id)",
+                {"first": start.first, "ids": [c.id for c in contracts]},
+            ).fetchall():
+                covered.setdefault(contract_id, []).append((period_start, period_end))
     earlier: list[Month] = []
     while start < month:
         earlier.append(start)

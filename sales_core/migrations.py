@@ -611,6 +611,25 @@ _M17 = (
     """,
 )
 
+# What the invoice history adds up to, kept as tables (sales_core/summaries.py): the days each
+# contract's invoices cover as disjoint spans, and what each contract has billed of its fee.
+# Filled at the next change of the data; until then the readers run the queries themselves.
+_M18 = (
+    """
+    CREATE TABLE covered_spans (
+        contract_id VARCHAR NOT NULL,
+        period_start DATE NOT NULL,
+        period_end DATE NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE billed_totals (
+        contract_id VARCHAR PRIMARY KEY,
+        billed DECIMAL(38, 2) NOT NULL
+    )
+    """,
+)
+
 # Append only: a released migration is never edited; add a new one instead.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "current tables, sync runs, quarantine, opportunity history", _M1),
@@ -630,6 +649,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(15, "void and bill again or waive; credit notes; credits lower the balance", _M15),
     Migration(16, "the bill-to details of an invoice, as its contract gave them", _M16),
     Migration(17, "the AirTable table ids, for links to each record", _M17),
+    Migration(18, "the covered spans and the billed totals of each contract, kept", _M18),
 )
 
 LATEST = MIGRATIONS[-1].version

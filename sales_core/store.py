@@ -198,12 +198,17 @@ def write_transaction(db_path: Path | str, *, lock_timeout: float = 10.0) -> Ite
 
 
 def bump_data_version(con: Connection) -> int:
-    """Mark that the data changed (inside the caller's transaction); returns the new version."""
+    """Mark that the data changed (inside the caller's transaction, after its changes), and
+    rebuild the summaries of the invoice history for it; returns the new version."""
+    from sales_core import summaries  # it reads and writes through this module
+
     row = con.execute(
         "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
         "WHERE key = 'data_version' RETURNING value"
     ).fetchall()
-    return int(row[0][0])
+    version = int(row[0][0])
+    summaries.refresh(con, version)
+    return version
 
 
 def data_version(db_path: Path | str, *, lock_timeout: float = 10.0) -> int:

@@ -183,7 +183,7 @@ def test_covered_periods_merge_into_disjoint_spans_with_the_same_days() -> None:
 
 
 def test_the_fast_unbilled_months_agree_with_planning_every_month(demo: Settings) -> None:
-    from sales_core import invoicing, store
+    from sales_core import invoicing, store, summaries
     from sales_core.billing import (
         Month,
         covered_periods,
@@ -201,7 +201,7 @@ def test_the_fast_unbilled_months_agree_with_planning_every_month(demo: Settings
     def agree() -> list[Month]:
         with store.connect(demo.db_path) as con:
             contracts, known = invoicing._contracts(con, start, []), invoicing._known(con, start)
-            rows = store.execute(con, invoicing._COVERED_SPANS_SQL, {"first": start.first})
+            rows = store.execute(con, summaries.COVERED_SPANS_SQL, {"first": start.first})
             spans: dict[str, list[tuple[date, date]]] = {}
             for contract_id, first, last in rows.fetchall():
                 spans.setdefault(contract_id, []).append((first, last))
@@ -223,10 +223,17 @@ def test_the_fast_unbilled_months_agree_with_planning_every_month(demo: Settings
         return slow
 
     assert agree()  # the demo leaves months unbilled, and has months ahead to bill
-    with store.connect(demo.db_path) as con:  # a synced invoice whose period is backwards
+    # A synced invoice whose period is backwards (as a sync writes it: the version moves).
+    with store.write_transaction(demo.db_path) as con:
         changed = con.execute(
             "UPDATE invoices SET period_end = period_start - 20 WHERE id = (SELECT min(id) "
             "FROM invoices WHERE period_start >= DATE '2026-03-01' AND contract_id IS NOT NULL)"
         ).fetchall()
+        store.bump_data_version(con)
     assert changed == [(1,)]
+    agree()
+    # The same months when the kept spans are not current (the queries run instead).
+    with store.connect(demo.db_path) as con:
+        con.execute("UPDATE meta SET value = '-1' WHERE key = 'summaries_version'")
+        assert not summaries.current(con)
     agree()
