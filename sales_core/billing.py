@@ -297,12 +297,16 @@ def prorated_amount(fee: Decimal, start: date, end: date, currency: str) -> Deci
     """Sum over the months m that [start, end] touches of fee x days in m / days of m, rounded once.
 
     Exact: the sum is a Fraction; it is rounded to the currency's minor unit with ROUND_HALF_UP.
+    A whole month adds the fee itself (fee × days ÷ the same days), without a Fraction.
     """
-    exact = sum(
-        (month_share(fee * days, month) for month, days in covered_days(start, end)),
-        Fraction(0),
-    )
-    return money.round_exact(exact, currency)
+    exact = Fraction(0)
+    whole = 0
+    for month, days in covered_days(start, end):
+        if days == month.days:
+            whole += 1
+        else:
+            exact += month_share(fee * days, month)
+    return money.round_exact(exact + Fraction(fee * whole), currency)
 
 
 def proration_text(start: date, end: date) -> str:

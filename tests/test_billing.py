@@ -231,6 +231,21 @@ def test_half_a_cent_rounds_up() -> None:
     assert money.round_exact(Fraction(1, 2), "JPY") == Decimal("1")
 
 
+@given(
+    fee=st.decimals(Decimal("0.01"), Decimal("99999.99"), places=2),
+    start=st.dates(date(2023, 1, 1), date(2027, 12, 31)),
+    days=st.integers(0, 800),
+    currency=st.sampled_from(["USD", "JPY", "KRW"]),
+)
+def test_proration_is_the_exact_sum_of_each_months_share_rounded_once(
+    fee: Decimal, start: date, days: int, currency: str
+) -> None:
+    # The definition, month by month as a Fraction (whole months take a shortcut in the code).
+    end = start + timedelta(days=days)
+    exact = sum((Fraction(fee * d) / m.days for m, d in covered_days(start, end)), Fraction(0))
+    assert prorated_amount(fee, start, end, currency) == money.round_exact(exact, currency)
+
+
 def test_jpy_has_no_minor_unit() -> None:
     amount = prorated_amount(Decimal("1000"), date(2026, 1, 1), date(2026, 1, 15), "JPY")
     assert amount == Decimal("484") and amount.as_tuple().exponent == 0
