@@ -306,6 +306,8 @@ def prorated_amount(fee: Decimal, start: date, end: date, currency: str) -> Deci
             whole += 1
         else:
             exact += month_share(fee * days, month)
+    if not exact:  # whole months only: a Decimal product, rounded the same way
+        return money.quantize(fee * whole, currency)
     return money.round_exact(exact + Fraction(fee * whole), currency)
 
 

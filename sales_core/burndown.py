@@ -68,7 +68,7 @@ def excesses(settings: Settings, plan: Plan) -> dict[str, Decimal]:
             f"WITH billed AS ({summaries.billed_source(con)}) "
             "SELECT c.id, c.amount, c.currency, b.billed FROM contracts AS c "
             "LEFT JOIN billed AS b ON b.contract_id = c.id "
-            "WHERE c.amount IS NOT NULL AND list_contains($ids, c.id)",
+            "WHERE c.amount IS NOT NULL AND c.id IN (SELECT unnest($ids))",
             {"ids": ids},
         ).fetchall()
     billed: dict[str, Decimal] = {}

@@ -106,8 +106,9 @@ def sync_status(db_path: Path | str, *, lock_timeout: float = 10.0) -> SyncStatu
             ),
             "invoices": int(
                 con.execute(
-                    "SELECT count(*) FROM generated_invoices WHERE invoice_key NOT IN "
-                    "(SELECT invoice_key FROM invoices WHERE invoice_key IS NOT NULL)"
+                    # NOT EXISTS, not NOT IN: no set of every synced key is built
+                    "SELECT count(*) FROM generated_invoices AS g WHERE NOT EXISTS "
+                    "(SELECT 1 FROM invoices AS i WHERE i.invoice_key = g.invoice_key)"
                 ).fetchall()[0][0]
             ),
         }

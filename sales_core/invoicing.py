@@ -179,7 +179,7 @@ def contracts_of(settings: Settings, plan: Plan) -> list[Contract]:
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
         rows = store.query(
             con,
-            f"SELECT {_CONTRACT_COLUMNS} FROM contracts WHERE list_contains($ids, id) "
+            f"SELECT {_CONTRACT_COLUMNS} FROM contracts WHERE id IN (SELECT unnest($ids)) "
             "ORDER BY name, id",
             {"ids": ids},
         )
@@ -240,7 +240,7 @@ def unbilled_months(settings: Settings, month: Month) -> list[str]:
             for contract_id, period_start, period_end in store.execute(
                 con,
                 f"WITH spans AS ({spans}) SELECT contract_id, period_start, period_end "
-                "FROM spans WHERE list_contains($ids, contract_id)",
+                "FROM spans WHERE contract_id IN (SELECT unnest($ids))",
                 {"first": start.first, "ids": [c.id for c in contracts]},
             ).fetchall():
                 covered.setdefault(contract_id, []).append((period_start, period_end))

@@ -181,7 +181,7 @@ SELECT g.invoice_key, g.number, g.contract_id, g.contract_name, g.community, g.b
 FROM generated_invoices AS g
 JOIN invoice_lines AS l USING (invoice_key)
 LEFT JOIN contracts AS c ON c.id = g.contract_id
-WHERE list_contains($numbers, g.number)
+WHERE g.number IN (SELECT unnest($numbers))
 GROUP BY ALL
 ORDER BY g.number
 """
@@ -341,7 +341,7 @@ def authorize_many(
             store.execute(
                 con,
                 "SELECT number, status FROM generated_invoices "
-                "WHERE list_contains($numbers, number)",
+                "WHERE number IN (SELECT unnest($numbers))",
                 {"numbers": wanted},
             ).fetchall()
         )
@@ -361,7 +361,7 @@ def authorize_many(
         store.execute(
             con,
             f"UPDATE generated_invoices SET status = $authorized, updated_at = $now, "
-            f"{outbox.QUEUED} WHERE list_contains($numbers, number)",
+            f"{outbox.QUEUED} WHERE number IN (SELECT unnest($numbers))",
             {"now": store.utcnow(), "numbers": wanted},
         )
         audit(

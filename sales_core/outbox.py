@@ -287,7 +287,7 @@ def _push(
             store.execute(
                 con,
                 f"UPDATE {queue.table} SET push_state = $pending, push_error = $error "
-                f"WHERE push_state = $sending AND list_contains($keys, {queue.key})",
+                f"WHERE push_state = $sending AND {queue.key} IN (SELECT unnest($keys))",
                 {"error": error, "keys": list(revisions)},
             )
         if hooks.audit is not None:
