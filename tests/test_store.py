@@ -105,3 +105,46 @@ def test_lock_released_soon__the_reader_gets_in(db_path: Path) -> None:
         assert store.data_version(db_path, lock_timeout=10) >= 0
     finally:
         holder.wait()
+
+
+def _threads(db_path: Path) -> int:
+    with store.connect(db_path) as con:
+        return int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+
+
+def test_a_held_database_is_one_instance_for_every_connection_until_the_block_ends(
+    db_path: Path,
+) -> None:
+    store.data_version(db_path)
+    default = _threads(db_path)
+    with store.held(db_path):
+        with store.connect(db_path) as con:
+            con.execute("SET GLOBAL threads = 1")  # an instance-wide setting
+        assert _threads(db_path) == 1  # the next short connection joined the same instance
+        # Another process waits for the file while it is held, as for a short connection.
+        with pytest.raises(subprocess.CalledProcessError):
+            subprocess.run(
+                [sys.executable, "-c", HOLDER, str(db_path), "0"], check=True, capture_output=True
+            )
+    assert _threads(db_path) == default  # the instance ended with the block
+    subprocess.run([sys.executable, "-c", HOLDER, str(db_path), "0"], check=True)
+
+
+def test_what_cannot_be_held_is_left_to_connect_to_say(tmp_path: Path, db_path: Path) -> None:
+    missing = tmp_path / "never-synced.duckdb"
+    with store.held(missing):
+        pass
+    assert not missing.exists()  # holding creates nothing
+    with store.held(tmp_path):  # a directory
+        pass
+    store.data_version(db_path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db_path), "30"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        with store.held(db_path), pytest.raises(StoreBusyError):  # not held, never a crash
+            store.data_version(db_path, lock_timeout=0.2)
+    finally:
+        holder.kill()
+        holder.wait()

@@ -1,7 +1,7 @@
 """Shared chrome for every page: settings, the sign-in gate, the navigation, the banners and
 the sidebar.
 
-Every page script starts with page_start(): the gate first, then the links to the pages, so
+Every page script runs inside page(): the gate first, then the links to the pages, so
 nobody without access learns a page name. Who the user is gets worked out afresh on every run,
 never cached, so signing out and in as someone else shows that person's rights at once.
 """
@@ -9,7 +9,8 @@ never cached, so signing out and in as someone else shows that person's rights a
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from sales_core import access, health
+from sales_core import access, health, store
 from sales_core.access import Actor
 from sales_core.config import Settings, load_settings
 from sales_core.errors import ConfigError, SalesError
@@ -113,27 +114,31 @@ def _status_or_stop(settings: Settings) -> health.SyncStatus:
         raise
 
 
-def page_start() -> tuple[Settings, health.SyncStatus]:
-    """What every page begins with: the settings, the sign-in gate, the sidebar, the banners
-    and the status. Someone without access never gets past the gate (st.stop).
+@contextmanager
+def page() -> Iterator[tuple[Settings, health.SyncStatus]]:
+    """What every page's body runs inside: the settings, the sign-in gate, the sidebar, the
+    banners and the status, with the database held open until the body ends (`store.held`:
+    the page's queries then share one DuckDB instance instead of starting one each). Someone
+    without access never gets past the gate (st.stop).
 
     Every page is its own script (Streamlit's `pages/` folder, app.py the Overview), so each
-    one draws the chrome through this call.
+    one draws the chrome through this block: `with chrome.page() as (settings, status): ...`
     """
     st.set_page_config(page_title="Sales & invoicing console", page_icon="📈", layout="wide")
     settings = settings_or_stop()
-    user = gate(settings)
-    navigation()
-    # The status is read once a run, and again only after a sync changed it.
-    status = _status_or_stop(settings)
-    synced = first_demo_sync(settings, status)
-    synced = sidebar(settings, user) or synced
-    if synced:
+    with store.held(settings.db_path):
+        user = gate(settings)
+        navigation()
+        # The status is read once a run, and again only after a sync changed it.
         status = _status_or_stop(settings)
-    freshness(status)
-    source_banner(settings)
-    access_banner(user)
-    return settings, status
+        synced = first_demo_sync(settings, status)
+        synced = sidebar(settings, user) or synced
+        if synced:
+            status = _status_or_stop(settings)
+        freshness(status)
+        source_banner(settings)
+        access_banner(user)
+        yield settings, status
 
 
 def source_banner(settings: Settings) -> None:
@@ -244,7 +249,7 @@ def gate(settings: Settings) -> Actor:
 def actor(settings: Settings | None = None) -> Actor:
     """The acting person for the services (the audit log, the assessments): worked out afresh.
 
-    Only called after page_start(), which has let this person in.
+    Only called inside page(), which has let this person in.
     """
     found = current_actor(settings or settings_or_stop())
     if found is None:
