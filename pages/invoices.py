@@ -179,9 +179,12 @@ with chrome.page() as (settings, status):
     if last_run and last_run["month"] == month_text:
         numbers = last_run["numbers"]
         if numbers:
-            st.success(f"Made {len(numbers)} invoices: {numbers[0]} to {numbers[-1]}.")
+            made_range = numbers[0] if len(numbers) == 1 else f"{numbers[0]} to {numbers[-1]}"
+            st.success(f"Made {counted(len(numbers), 'invoice')}: {made_range}.")
             st.download_button(
-                f"Download all {len(numbers)} PDFs (zip)",
+                "Download the PDF (zip)"
+                if len(numbers) == 1
+                else f"Download all {len(numbers)} PDFs (zip)",
                 data=partial(invoice_views.zip_of_pdfs, settings, numbers),
                 file_name=f"invoices-{month_text}.zip",
                 mime="application/zip",

@@ -90,9 +90,9 @@ def test_biller_generates_viewer_reads_stranger_and_nobody_refused(
     expect(generate).to_be_enabled(timeout=30_000)
     count = int(generate.inner_text().split()[1])
     generate.click()
-    expect(
-        biller.get_by_text(re.compile(rf"Made {count} invoices: INV-2026-\d+ to"))
-    ).to_be_visible(timeout=60_000)
+    expect(biller.get_by_text(re.compile(rf"Made {count} invoices?: INV-2026-\d+"))).to_be_visible(
+        timeout=60_000
+    )
     assert biller.get_by_test_id("stException").count() == 0
     screenshot(biller, "access-biller-generated")
 

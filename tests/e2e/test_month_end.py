@@ -41,7 +41,7 @@ def generate_now(page: Page) -> str:
     button = page.get_by_role("button", name=re.compile(r"^Generate \d+ invoices?$"))
     expect(button).to_be_enabled(timeout=60_000)
     button.click()
-    made = page.get_by_text(re.compile(r"^Made \d+ invoices: INV-\d{4}-\d+ to"))
+    made = page.get_by_text(re.compile(r"^Made \d+ invoices?: INV-\d{4}-\d+"))
     expect(made).to_be_visible(timeout=120_000)
     text = made.inner_text()
     settled(page)
