@@ -9,7 +9,7 @@ from ui import chrome, links, view_state
 PAGE = "data_health"
 SEVERITIES = ["rejected", "warning"]
 
-# The quarantine's CSV: column -> header.
+# The quarantine's columns: name -> header, in the table and its CSV alike.
 QUARANTINE_CSV = {
     "severity": "Severity",
     "table_name": "Table",
@@ -83,15 +83,7 @@ with chrome.page() as (settings, status):
             placeholder="—",
             hide_index=True,
             width="stretch",
-            column_config={
-                **problem_links,
-                "severity": "Severity",
-                "table_name": "Table",
-                "record_id": "Record id",
-                "field": "Field",
-                "problem": "Problem",
-                "raw_value": "Value received",
-            },
+            column_config={**problem_links, **QUARANTINE_CSV},
         )
         st.caption(f"{len(shown):,} of {len(problems):,} problems shown.")
         chrome.csv_download(
