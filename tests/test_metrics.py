@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -96,6 +98,31 @@ def test_overview_tiles__invoicing_and_receivables(base: Settings) -> None:
 def test_currencies__every_currency_most_used_first(base: Settings) -> None:
     assert currencies(base)[0] == "USD"
     assert set(currencies(base)) == {"USD", "EUR", "GBP", "JPY"}
+
+
+def test_currencies__the_invoice_tables_give_the_receivables_currencies(
+    base: Settings, tmp_path: Path
+) -> None:
+    # A credit note made here in a currency nothing else uses still reaches the pickers
+    # (on a copy: the other tests read `base` as it is).
+    copy = replace(base, db_path=tmp_path / "copy.duckdb")
+    shutil.copy(base.db_path, copy.db_path)
+    with store.connect(copy.db_path) as con:
+        con.execute(
+            "INSERT INTO credit_notes (invoice_key, number, credited_number, currency, amount, "
+            "reason, issue_date, created_by, created_at, updated_at, push_state) VALUES "
+            "('k', 'CN-2026-0001', 'INV-2026-0001', 'CHF', 1, 'r', DATE '2026-11-01', 't', "
+            "now(), now(), 'pending')"
+        )
+        viewed = {
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT coalesce(currency, 'USD') FROM contracts UNION "
+                "SELECT DISTINCT coalesce(currency, 'USD') FROM receivables"
+            ).fetchall()
+        }
+    assert "CHF" in viewed
+    assert set(revenue.revenue_currencies(copy)) == viewed
 
 
 # --- pipeline ------------------------------------------------------------------------------

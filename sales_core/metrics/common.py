@@ -68,8 +68,12 @@ PROBABILITY = "coalesce(o.probability_rating * 0.20, s.default_probability)"
 IS_OPEN = "(o.stage IS NULL OR NOT list_contains($closed_stages, o.stage))"
 
 
-# The tables with a currency column (each row's currency, the default when empty).
-CURRENCY_TABLES = ("opportunities", "contracts", "receivables")
+# The tables with a currency column (each row's currency, the default when empty). The
+# invoices are read from their three tables, not the `receivables` view: the same currencies
+# (a made-here invoice synced back counts twice, which only weighs on the order), without the
+# view's joins over every invoice (18 ms to 2 ms with 100,000 invoices).
+INVOICE_TABLES = ("invoices", "generated_invoices", "credit_notes")
+CURRENCY_TABLES = ("opportunities", "contracts", *INVOICE_TABLES)
 
 
 def currencies(settings: Settings, tables: tuple[str, ...] = CURRENCY_TABLES) -> list[str]:

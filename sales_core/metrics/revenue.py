@@ -11,6 +11,7 @@ from sales_core import money
 from sales_core.billing import Month, fee_days_by_month, month_share
 from sales_core.config import Settings
 from sales_core.metrics.common import (
+    INVOICE_TABLES,
     IS_OPEN,
     ISSUED,
     RECEIVABLE,
@@ -370,4 +371,4 @@ def renewal_radar(settings: Settings, today: date) -> pd.DataFrame:
 
 def revenue_currencies(settings: Settings) -> list[str]:
     """Currencies of contracts and invoices, the most used first."""
-    return currencies(settings, ("contracts", "receivables"))
+    return currencies(settings, ("contracts", *INVOICE_TABLES))
