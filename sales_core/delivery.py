@@ -361,8 +361,26 @@ def send(
             "Nothing is sent: SMTP is not configured (set SMTP_HOST and INVOICE_FROM_EMAIL)."
         )
     outcome = Outcome()
-    server: smtplib.SMTP | None = None
     mine, outcome.busy = _claim(settings, messages) if messages else ([], [])
+    # Minutes of SMTP for many messages: the file is not held meanwhile, so that the command
+    # line can take its turns between them (store.released).
+    with store.released(settings.db_path):
+        _send_claimed(settings, mine, outcome, actor, today, connector, progress)
+    return outcome
+
+
+def _send_claimed(
+    settings: Settings,
+    mine: list[Message],
+    outcome: Outcome,
+    actor: Actor,
+    today: date,
+    connector: Connect,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Send each claimed message; a failure releases its claim and is told in `outcome`."""
+    delivery = settings.delivery
+    server: smtplib.SMTP | None = None
     try:
         for done, message in enumerate(mine, start=1):
             try:
@@ -399,4 +417,3 @@ def send(
         if server is not None:
             with contextlib.suppress(OSError, smtplib.SMTPException):
                 server.quit()
-    return outcome

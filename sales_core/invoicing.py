@@ -322,6 +322,24 @@ def generate(
     # The invoices are committed from here on: a failure below is reported, never raised,
     # so that the caller always learns the numbers that were made.
     result = RunResult(plan=plan, created=drafts)
+    # PDFs and the push take seconds: the file is not held meanwhile (store.released).
+    with store.released(settings.db_path):
+        _after_commit(settings, result, drafts, actor=actor, push=push, say=say)
+    say("Done", 1.0)
+    return result
+
+
+def _after_commit(
+    settings: Settings,
+    result: RunResult,
+    drafts: list[Invoice],
+    *,
+    actor: Actor,
+    push: bool,
+    say: Progress,
+) -> None:
+    """The PDFs of the invoices just committed, any missing from earlier runs, and the push:
+    failures are told in `result`, never raised (the invoices are saved)."""
     if drafts:
         say(f"Writing {len(drafts)} PDFs…", 0.1)
         documents = drafts
@@ -361,5 +379,3 @@ def generate(
             result.pushed, result.push_error = outcome.pushed, outcome.error
         except SalesError as exc:
             result.push_error = str(exc)
-    say("Done", 1.0)
-    return result

@@ -232,49 +232,52 @@ def _push(
         pushed.update(_confirm(settings, queue, confirmed, revisions, sent, hooks.confirmed))
 
     error: str | None = None
-    try:
-        if in_doubt:
-            # A push stopped between AirTable's write and ours: learn what AirTable holds.
-            known = base.ids_by_key(queue.airtable_table, queue.key)
-            found = {key: known[key][0] for key in in_doubt if key in known}
-            reconciled = len(found)
-            if found:
-                with store.write_transaction(settings.db_path, lock_timeout=timeout) as con:
-                    _set_airtable_ids(con, queue, found)
-                for row in rows:  # what is sent next knows the record exists
-                    if row[queue.key] in found:
-                        row["airtable_id"] = found[row[queue.key]]
-        if hooks.hold is not None:
-            held = {k: why for k, why in hooks.hold(base, rows).items() if k in revisions}
-        with store.write_transaction(settings.db_path, lock_timeout=timeout) as con:
-            # Claim exactly the revisions read above. A row changed since (here, or by a sync
-            # adopting AirTable's state) is not claimed, and not sent with its old content.
-            for key, revision in revisions.items():
-                if key in held:
-                    continue
-                claimed.update(
-                    row[0]
-                    for row in store.execute(
-                        con,
-                        f"UPDATE {queue.table} SET push_state = $sending WHERE {queue.key} = $key "
-                        f"AND revision = $revision AND push_state <> $pushed "
-                        f"RETURNING {queue.key}",
-                        {"key": key, "revision": revision},
-                    ).fetchall()
-                )
-        sent.update({r[queue.key]: fields(r) for r in rows if r[queue.key] in claimed})
-        sending = list(sent.values())
-        if sending and queue.by_record_id:
-            base.update_by_id(queue.airtable_table, sending, queue.key, on_chunk)
-        elif sending:
-            base.upsert_by_key(queue.airtable_table, sending, queue.key, on_chunk)
-    except Exception as exc:  # a push never fails its caller: the rows wait for the next one
-        text = without_userinfo(str(exc))
-        error = (
-            text
-            if isinstance(exc, SalesError)
-            else f"Unexpected error {type(exc).__name__}: {text[:300]}"
-        )
+    # AirTable's answers can take seconds: the file is not held meanwhile (store.released).
+    with store.released(settings.db_path):
+        try:
+            if in_doubt:
+                # A push stopped between AirTable's write and ours: learn what AirTable holds.
+                known = base.ids_by_key(queue.airtable_table, queue.key)
+                found = {key: known[key][0] for key in in_doubt if key in known}
+                reconciled = len(found)
+                if found:
+                    with store.write_transaction(settings.db_path, lock_timeout=timeout) as con:
+                        _set_airtable_ids(con, queue, found)
+                    for row in rows:  # what is sent next knows the record exists
+                        if row[queue.key] in found:
+                            row["airtable_id"] = found[row[queue.key]]
+            if hooks.hold is not None:
+                held = {k: why for k, why in hooks.hold(base, rows).items() if k in revisions}
+            with store.write_transaction(settings.db_path, lock_timeout=timeout) as con:
+                # Claim exactly the revisions read above. A row changed since (here, or by a sync
+                # adopting AirTable's state) is not claimed, and not sent with its old content.
+                for key, revision in revisions.items():
+                    if key in held:
+                        continue
+                    claimed.update(
+                        row[0]
+                        for row in store.execute(
+                            con,
+                            f"UPDATE {queue.table} SET push_state = $sending "
+                            f"WHERE {queue.key} = $key "
+                            f"AND revision = $revision AND push_state <> $pushed "
+                            f"RETURNING {queue.key}",
+                            {"key": key, "revision": revision},
+                        ).fetchall()
+                    )
+            sent.update({r[queue.key]: fields(r) for r in rows if r[queue.key] in claimed})
+            sending = list(sent.values())
+            if sending and queue.by_record_id:
+                base.update_by_id(queue.airtable_table, sending, queue.key, on_chunk)
+            elif sending:
+                base.upsert_by_key(queue.airtable_table, sending, queue.key, on_chunk)
+        except Exception as exc:  # a push never fails its caller: the rows wait for the next one
+            text = without_userinfo(str(exc))
+            error = (
+                text
+                if isinstance(exc, SalesError)
+                else f"Unexpected error {type(exc).__name__}: {text[:300]}"
+            )
     with store.write_transaction(settings.db_path, lock_timeout=timeout) as con:
         for key, why in held.items():
             store.execute(

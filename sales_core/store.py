@@ -154,6 +154,24 @@ def connect(db_path: Path | str, *, lock_timeout: float = 10.0) -> Iterator[Conn
         con.close()
 
 
+# The connection each thread holds open for its block of `held`, by (thread, file).
+_held: dict[tuple[int, str], Connection] = {}
+
+
+def _hold_key(db_path: Path | str) -> tuple[int, str]:
+    return threading.get_ident(), str(Path(db_path).resolve())
+
+
+def _try_open(path: Path) -> Connection | None:
+    """A connection to an existing database file, or None when it cannot be had at once."""
+    if not path.is_file():
+        return None
+    try:
+        return _open(path, lock_timeout=0)
+    except StoreError:
+        return None
+
+
 @contextmanager
 def held(db_path: Path | str) -> Iterator[None]:
     """Keep the database open for the block, so that every `connect` inside it, from any
@@ -161,22 +179,42 @@ def held(db_path: Path | str) -> Iterator[None]:
 
     Starting DuckDB costs about 15 ms each time, whatever the data, and a page render opens a
     dozen short connections. The file is locked against other processes for the block only
-    (one render), as it is for each short connection. A file that is missing, locked by another
-    process or not a database is not held: the first `connect` inside says why, as it would
-    without the block.
+    (one render), as it is for each short connection, and not during long work that does not
+    use it (`released`). A file that is missing, locked by another process or not a database
+    is not held: the first `connect` inside says why, as it would without the block.
     """
-    path = Path(db_path)
-    con: Connection | None = None
-    if path.is_file():
-        try:
-            con = _open(path, lock_timeout=0)
-        except StoreError:
-            con = None
+    key = _hold_key(db_path)
+    if key in _held:  # already held by this thread: the outer block lets go
+        yield
+        return
+    con = _try_open(Path(db_path))
+    if con is not None:
+        _held[key] = con
     try:
         yield
     finally:
+        con = _held.pop(key, None)
         if con is not None:
             con.close()
+
+
+@contextmanager
+def released(db_path: Path | str) -> Iterator[None]:
+    """Let go of the database this thread holds (`held`) for a block of long work that does
+    not use it (fetching from AirTable, writing PDFs, sending mail), so that another process
+    is not kept waiting meanwhile; held again afterwards. Outside `held`, nothing happens."""
+    key = _hold_key(db_path)
+    con = _held.pop(key, None)
+    if con is None:
+        yield
+        return
+    con.close()
+    try:
+        yield
+    finally:
+        again = _try_open(Path(db_path))
+        if again is not None:
+            _held[key] = again
 
 
 @contextmanager

@@ -571,12 +571,15 @@ def _run_sync(
             else make_source(settings, source if isinstance(source, str) else None)
         )
         source_name = src.name
-        pushed = assessments.push_pending(settings, src, progress)  # never raises
-        fetched_from = store.utcnow(precise=True)
-        # One request, before the records: the table ids for the links (never fails the sync).
-        table_ids = read_table_ids(src, settings.base_id if src.name == "airtable" else None)
+        # The requests to the source take seconds to minutes: the file is not held meanwhile.
+        with store.released(settings.db_path):
+            pushed = assessments.push_pending(settings, src, progress)  # never raises
+            fetched_from = store.utcnow(precise=True)
+            # One request, before the records: the table ids for the links (never fails).
+            table_ids = read_table_ids(src, settings.base_id if src.name == "airtable" else None)
         with _collector_paused():
-            validated = fetch_and_validate(src, progress)
+            with store.released(settings.db_path):
+                validated = fetch_and_validate(src, progress)
             if progress is not None:
                 progress("Writing to the local database…")
             with store.write_transaction(

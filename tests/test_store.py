@@ -148,3 +148,24 @@ def test_what_cannot_be_held_is_left_to_connect_to_say(tmp_path: Path, db_path: 
     finally:
         holder.kill()
         holder.wait()
+
+
+def _another_process_opens(db_path: Path) -> bool:
+    done = subprocess.run([sys.executable, "-c", HOLDER, str(db_path), "0"], capture_output=True)
+    return done.returncode == 0
+
+
+def test_long_work_inside_a_hold_lets_other_processes_in(db_path: Path) -> None:
+    store.data_version(db_path)
+    with store.held(db_path):
+        assert not _another_process_opens(db_path)
+        with store.released(db_path):  # e.g. fetching from AirTable, sending mail
+            assert _another_process_opens(db_path)
+            assert store.data_version(db_path) >= 0  # short connections still work
+        assert not _another_process_opens(db_path)  # held again for the rest of the block
+        with store.held(db_path), store.released(db_path):  # a nested hold is the outer one
+            assert _another_process_opens(db_path)
+        assert not _another_process_opens(db_path)
+    assert _another_process_opens(db_path)
+    with store.released(db_path):  # outside a hold: nothing to let go
+        assert _another_process_opens(db_path)
