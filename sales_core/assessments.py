@@ -114,7 +114,7 @@ def save(settings: Settings, assessment: Assessment, form_id: str, *, actor: Act
             list(values.values()),
         ).fetchall()
         if inserted:
-            store.bump_data_version(con)
+            store.bump_data_version(con, history=False)  # no invoice changed
     push = push_pending(settings) if settings.airtable_configured else PushOutcome()
     return SaveOutcome(
         assessment_key=key,

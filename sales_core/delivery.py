@@ -308,7 +308,7 @@ def _mark_sent(settings: Settings, message: Message, actor: Actor) -> None:
             list(message.numbers),
             detail=f"to {message.recipient}: {message.subject}",
         )
-        store.bump_data_version(con)
+        store.bump_data_version(con, history=False)  # what was sent, not what was billed
 
 
 Connect = Callable[[Settings], smtplib.SMTP]

@@ -260,17 +260,23 @@ def write_transaction(db_path: Path | str, *, lock_timeout: float = 10.0) -> Ite
         yield con
 
 
-def bump_data_version(con: Connection) -> int:
-    """Mark that the data changed (inside the caller's transaction, after its changes), and
-    rebuild the summaries of the invoice history for it; returns the new version."""
+def bump_data_version(con: Connection, *, history: bool = True) -> int:
+    """Mark that the data changed (inside the caller's transaction, after its changes); returns
+    the new version. The summaries of the invoice history are rebuilt for it, unless the caller
+    says the change leaves the history alone (`history=False`: an email marked sent, a MANIAC-T
+    assessment): current summaries then stay current without the rebuild."""
     from sales_core import summaries  # it reads and writes through this module
 
+    kept = not history and summaries.current(con)
     row = con.execute(
         "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
         "WHERE key = 'data_version' RETURNING value"
     ).fetchall()
     version = int(row[0][0])
-    summaries.refresh(con, version)
+    if history:
+        summaries.refresh(con, version)
+    elif kept:
+        summaries.stamp(con, version)
     return version
 
 

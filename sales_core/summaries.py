@@ -9,10 +9,11 @@ Two summaries, each the result of one query over the history:
   contract's currency, charge lines left out): the burn-down's "billed".
 
 They are rebuilt inside the transaction of every change to the data, the moment the data
-version moves (`store.bump_data_version`), and stamped with that version. A reader uses a table
-only while its stamp equals the data version, and otherwise runs the query itself: a database
-that has not changed since this module arrived, or a change that did not move the version,
-gives the same answers, only slower.
+version moves (`store.bump_data_version`), and stamped with that version; a change that leaves
+the invoice history alone (an email marked sent, a MANIAC-T assessment) only moves the stamp.
+A reader uses a table only while its stamp equals the data version, and otherwise runs the
+query itself: a database that has not changed since this module arrived, or a change that did
+not move the version, gives the same answers, only slower.
 """
 
 from __future__ import annotations
@@ -105,6 +106,12 @@ def refresh(con: store.Connection, version: int) -> None:
     )
     con.execute("DELETE FROM billed_totals")
     store.execute(con, f"INSERT INTO billed_totals (contract_id, billed) {BILLED_SQL}")
+    stamp(con, version)
+
+
+def stamp(con: store.Connection, version: int) -> None:
+    """Say the summaries hold the data of `version` (after a rebuild, or a change that left
+    the invoice history alone)."""
     con.execute(
         "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [_STAMP, str(int(version))]
     )

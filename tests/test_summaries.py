@@ -106,3 +106,18 @@ def test_a_stale_table_would_be_wrong_so_the_stamp_matters(demo: Settings) -> No
     after = answers(demo)
     assert after[2] != before[2]  # nothing billed on any contract
     assert after[0] != before[0]  # every month since the first invoice looks unbilled
+
+
+def test_a_change_outside_the_history_moves_the_stamp_without_a_rebuild(demo: Settings) -> None:
+    with store.write_transaction(demo.db_path) as con:
+        con.execute("DELETE FROM billed_totals")  # a rebuild would bring the rows back
+        store.bump_data_version(con, history=False)
+        assert summaries.current(con)
+        assert con.execute("SELECT count(*) FROM billed_totals").fetchall() == [(0,)]
+    out_of_date(demo)
+    with store.write_transaction(demo.db_path) as con:  # out of date stays out of date
+        store.bump_data_version(con, history=False)
+        assert not summaries.current(con)
+        store.bump_data_version(con)  # a change to the history rebuilds and stamps them
+        assert summaries.current(con)
+        assert con.execute("SELECT count(*) FROM billed_totals").fetchall() != [(0,)]
