@@ -19,14 +19,6 @@ from sales_core.billing import Plan
 from sales_core.config import Settings
 
 
-def billed_by_contract(con: store.Connection) -> dict[str, Decimal]:
-    """Contract id -> the amount billed on it so far (not Void)."""
-    return {
-        str(contract_id): Decimal(billed)
-        for contract_id, billed in store.execute(con, summaries.billed_source(con)).fetchall()
-    }
-
-
 def burndown(settings: Settings) -> pd.DataFrame:
     """Every contract with an `Amount`, most over first, then least left.
 

@@ -47,13 +47,18 @@ _CONTRACT_COLUMNS = ", ".join(c.attr for c in schema.columns(Contract))
 # the unbilled months read only these, as `ScheduleRow`s.
 _SCHEDULE_COLUMNS = ", ".join(ScheduleRow._fields)
 
+# A contract a run beginning on `$first` may bill: not Draft or Cancelled, not ended before.
+_MAY_BILL = (
+    "NOT list_contains($not_billed_contracts, coalesce(status, '')) "
+    "AND (end_date IS NULL OR end_date >= $first)"
+)
+
 # The contracts the unbilled months must look at: those that a run from `$first` could bill
 # (`_contracts` without charges), less those whose months from `$first` to `$last` all lie
 # inside one covered span (`spans`): `months_with_drafts` would skip each of those months.
 _UNBILLED_CANDIDATES_SQL = f"""
 SELECT {_SCHEDULE_COLUMNS} FROM contracts AS c
-WHERE NOT list_contains($not_billed_contracts, coalesce(c.status, ''))
-  AND (c.end_date IS NULL OR c.end_date >= $first)
+WHERE {_MAY_BILL}
   AND (c.start_date IS NULL OR NOT EXISTS (
       SELECT 1 FROM spans AS s
       WHERE s.contract_id = c.id AND s.period_start <= s.period_end
@@ -164,9 +169,7 @@ def _contracts(con: store.Connection, month: Month, charges: list[Charge]) -> li
     rows = store.query(
         con,
         f"SELECT {_CONTRACT_COLUMNS} FROM contracts "
-        "WHERE (NOT list_contains($not_billed_contracts, coalesce(status, '')) "
-        "AND (end_date IS NULL OR end_date >= $first)) "
-        "OR id IN (SELECT unnest($with_charges)) ORDER BY id",
+        f"WHERE ({_MAY_BILL}) OR id IN (SELECT unnest($with_charges)) ORDER BY id",
         {"first": month.first, "with_charges": sorted({c.contract_id or "" for c in charges})},
     )
     # Rows of the store were validated when they were synced.
