@@ -195,3 +195,13 @@ def use_in_environment(
         **extra,
     }.items():
         monkeypatch.setenv(name, value)
+
+
+def invoices_tab(at: Any, section: str) -> Any:
+    """The Invoices page (an AppTest on it) with another tab open, as a click on it does: the
+    page reads and draws only the open tab ("Monthly run", "Receivables", "Invoices made
+    here")."""
+    at.session_state["invoices_section"] = section
+    at.run()
+    assert not at.exception, at.exception
+    return at

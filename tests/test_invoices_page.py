@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from sales_core import ledger
 from sales_core.config import load_settings
+from tests.conftest import invoices_tab
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -47,9 +48,7 @@ def test_preview_generate_and_change(monkeypatch: pytest.MonkeyPatch) -> None:
     [skipped] = [d.value for d in at.dataframe if "Reason" in d.value.columns]
     # The contracts billed, field by field, and the burn-down are read only once opened.
     assert not [d for d in at.dataframe if "Monthly Fee" in d.value.columns]
-    assert not [d for d in at.dataframe if "remaining" in d.value.columns]
     at.session_state["contracts_open"] = True
-    at.session_state["burndown_open"] = True
     at.run()
     [contracts] = [d.value for d in at.dataframe if "Monthly Fee" in d.value.columns]
     assert len(contracts) == count  # each once
@@ -58,12 +57,22 @@ def test_preview_generate_and_change(monkeypatch: pytest.MonkeyPatch) -> None:
     generate.click().run()
     assert not at.exception
     assert any(f"Made {count} invoices" in s.value for s in at.success)
-    [burn] = [d.value for d in at.dataframe if "remaining" in d.value.columns]  # opened above
-    assert len(burn) > 0
     [again] = [b for b in at.button if b.label.startswith("Generate")]
     assert again.label == "Generate 0 invoices" and again.disabled
     made = ledger.generated_invoices(load_settings())
     assert len(made) == count
+
+    # The invoices made here are on their own tab, read once it is open.
+    assert not [d for d in at.dataframe if "contract_name" in d.value.columns]
+    at = invoices_tab(at, "Invoices made here")
+    assert at.query_params["section"] == "Invoices made here"  # a link opens this tab
+    assert not [d for d in at.dataframe if "remaining" in d.value.columns]
+    at.session_state["burndown_open"] = True
+    at.run()
+    [burn] = [d.value for d in at.dataframe if "remaining" in d.value.columns]
+    assert len(burn) > 0
+    [listed] = [d.value for d in at.dataframe if "contract_name" in d.value.columns]
+    assert len(listed) == count
 
     # The newest invoice is chosen: authorize it, then refuse a void without a reason.
     chosen = at.selectbox(key="chosen_invoice").value
@@ -104,12 +113,38 @@ def test_month_with_nothing_to_bill() -> None:
     assert button.disabled
 
 
-def test_no_status_chosen_lists_nothing() -> None:
+def test_the_tables_filters_are_in_the_url_and_survive_another_tab() -> None:
     at = open_invoices()
     next(b for b in at.button if b.label.startswith("Generate")).click().run()
-    at.multiselect[0].set_value([]).run()
+    at = invoices_tab(at, "Invoices made here")
+    every = next(d.value for d in at.dataframe if "contract_name" in d.value.columns)
+    assert at.multiselect(key="ledger_statuses").value == []  # none chosen: every status
+    at.multiselect(key="ledger_statuses").set_value(["Paid"]).run()
+    assert any("No invoice generated here matches these filters" in i.value for i in at.info)
+    assert at.query_params["status"] == "Paid"
+    at = invoices_tab(at, "Receivables")
+    at = invoices_tab(at, "Invoices made here")  # coming back keeps the filter
+    assert at.multiselect(key="ledger_statuses").value == ["Paid"]
+    at.multiselect(key="ledger_statuses").set_value(["Draft"]).run()
+    [drafts] = [d.value for d in at.dataframe if "contract_name" in d.value.columns]
+    assert len(drafts) == len(every)
+    at.selectbox(key="ledger_run_month").set_value("2026-10").run()
+    assert any("No invoice generated here matches these filters" in i.value for i in at.info)
+
+
+def test_a_link_opens_a_tab_and_a_month() -> None:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.query_params.update({"section": "Receivables", "month": "2026-10"})
+    at.switch_page("pages/invoices.py").run()
     assert not at.exception
-    assert any("Choose at least one status" in i.value for i in at.info)
+    assert at.selectbox(key="pay_number")  # the Receivables tab, read and drawn
+    assert not [b for b in at.button if b.label.startswith("Generate")]  # the run is not
+    at = invoices_tab(at, "Monthly run")
+    assert at.selectbox(key="run_month").value == "2026-10"
+    at.query_params.update({"section": "Nowhere", "month": "1999-01"})
+    at.run()
+    assert any("Ignored from the link" in w.value for w in at.warning)
 
 
 def test_the_page_offers_the_oldest_unbilled_month_first() -> None:
@@ -133,7 +168,7 @@ def test_the_payment_and_credit_pickers_offer_a_search_beyond_their_limit(
     from ui import pickers
 
     settings = load_settings()
-    at = open_invoices()
+    at = invoices_tab(open_invoices(), "Receivables")
     # The demo's few open receivables fit: no search box, every one offered. Its 500-odd
     # invoices that can be credited do not: the first 200 and a search box.
     assert not [t for t in at.text_input if t.key == "pay_find"]
@@ -160,3 +195,14 @@ def test_the_payment_and_credit_pickers_offer_a_search_beyond_their_limit(
     at.text_input(key="pay_find").set_value("no such invoice ✗").run()
     assert not at.exception
     assert any("matches “no such invoice ✗”" in c.value for c in at.caption)
+
+
+def test_many_unbilled_months_are_named_by_the_oldest_and_counted() -> None:
+    from ui.invoice_run import gaps_text
+
+    assert gaps_text(["2026-01", "2026-05"]) == "2026-01, 2026-05"
+    months = [f"2025-{m:02d}" for m in range(1, 13)]
+    assert gaps_text(months[:6]) == ", ".join(months[:6])
+    assert (
+        gaps_text(months) == "2025-01, 2025-02, 2025-03, 2025-04, 2025-05, 6 more months, 2025-12"
+    )

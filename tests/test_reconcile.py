@@ -219,6 +219,11 @@ def test_the_pages_list_a_conflict_and_a_biller_settles_it(
 
     at.switch_page("pages/invoices.py").run()
     assert not at.exception
+    assert any(
+        "1 invoice made here conflicts with AirTable" in w.value for w in at.warning
+    )  # any tab
+    at.session_state["invoices_section"] = "Invoices made here"
+    at.run()
     assert any("1 field of 1 invoice changed" in w.value for w in at.warning)
     at.button(key="keep_airtable").click().run()
     assert any("cannot be taken from AirTable" in e.value for e in at.error)

@@ -1,6 +1,7 @@
-"""The Invoices page's panels besides the run and the table: conflicts, payments, sending,
-the accounting export, bulk authorize and the burn-down. Each draws one section; the page
-orders them. Not a page (Streamlit routes every file of pages/ as one)."""
+"""The Invoices page's panels: conflicts with AirTable, payments, sending, the accounting
+export, bulk authorize, the burn-down and a PDF's download button. Each draws one part of a tab
+(ui/invoice_run.py, ui/invoice_ledger.py, the page's Receivables tab). Not a page (Streamlit
+routes every file of pages/ as one)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,36 @@ from ui import pickers
 from ui.queries import cached
 
 
-def conflicts_panel(settings: Settings, user: Actor, can_bill: bool) -> None:
-    """Conflicts with AirTable: listed, and settled by a biller (reconcile.py)."""
-    conflicts = reconcile.conflicts(settings)
+def pdf_button(settings: Settings, number: str, label: str, key: str) -> None:
+    """A download button for one invoice's PDF, rendered from the store when clicked."""
+    st.download_button(
+        label,
+        data=partial(ledger.invoice_pdf, settings, number),
+        file_name=f"{number}.pdf",
+        mime="application/pdf",
+        key=key,
+    )
+
+
+def conflicts_notice(conflicts: pd.DataFrame) -> None:
+    """One line above the tabs when invoices made here conflict with AirTable."""
+    if not conflicts.empty:
+        invoices = conflicts["number"].nunique()
+        verbs = (
+            "conflicts with AirTable and waits"
+            if invoices == 1
+            else "conflict with AirTable and wait"
+        )
+        st.warning(
+            f"{counted(invoices, 'invoice')} made here {verbs} for a biller: see the tab "
+            f"**Invoices made here**."
+        )
+
+
+def conflicts_panel(
+    settings: Settings, conflicts: pd.DataFrame, user: Actor, can_bill: bool
+) -> None:
+    """Conflicts with AirTable (`reconcile.conflicts`): listed, and settled by a biller."""
     if not conflicts.empty:
         st.markdown("**Conflicts with AirTable**")
         st.warning(

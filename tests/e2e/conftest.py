@@ -188,3 +188,11 @@ def choose_month(page: Page, month: str) -> None:
         if shown == month:
             return
     raise AssertionError(f"{month} could not be chosen: the select box shows {shown!r}")
+
+
+def open_tab(page: Page, name: str) -> None:
+    """Click the tab `name` (Revenue's sections, Invoices' run, receivables and ledger): its
+    content is read and drawn by the run the click starts."""
+    settled(page)
+    page.get_by_role("tab", name=name, exact=True).click()
+    settled(page)

@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import choose_month, screenshot, settled
+from tests.e2e.conftest import choose_month, open_tab, screenshot, settled
 
 
 def test_preview_generate_download_void(start_app: Any, page: Page, tmp_path: Path) -> None:
@@ -35,9 +35,10 @@ def test_preview_generate_download_void(start_app: Any, page: Page, tmp_path: Pa
         timeout=60_000
     )
     expect(page.get_by_role("button", name="Generate 0 invoices")).to_be_disabled()
-    settled(page)
 
-    # Download the chosen invoice's PDF.
+    # Download the chosen invoice's PDF, on the tab of the invoices made here (in the URL).
+    open_tab(page, "Invoices made here")
+    assert "section=Invoices+made+here" in page.url
     download_button = page.get_by_role("button", name=re.compile(r"^Download INV-2026-\d+\.pdf$"))
     with page.expect_download() as info:
         download_button.click()

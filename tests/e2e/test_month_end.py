@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 
 from sales_core.billing import Month
 from tests.conftest import SELLER_ENV, serve_demo
-from tests.e2e.conftest import choose_month, screenshot, settled
+from tests.e2e.conftest import choose_month, open_tab, screenshot, settled
 from tests.fake_airtable import FakeAirtable
 from tests.test_delivery import Inbox, smtp  # noqa: F401  (the SMTP fixture)
 
@@ -95,7 +95,8 @@ def test_a_month_end_from_sync_to_export(
     generate_now(page)
     screenshot(page, "month-end-billed")
 
-    # Authorize every draft at once.
+    # Authorize every draft at once, on the tab of the invoices made here.
+    open_tab(page, "Invoices made here")
     authorize = page.get_by_role("button", name=re.compile(r"^Authorize \d+$"))
     expect(authorize).to_be_visible(timeout=30_000)
     authorize.click()
@@ -104,7 +105,8 @@ def test_a_month_end_from_sync_to_export(
     )
     settled(page)
 
-    # Send: the page shows what would go out, then sends it.
+    # Send: the Receivables tab shows what would go out, then sends it.
+    open_tab(page, "Receivables")
     send = page.get_by_role("button", name=re.compile(r"^Send \d+ invoice emails?$"))
     expect(send).to_be_visible(timeout=60_000)
     count = int(send.inner_text().split()[1])
@@ -120,7 +122,6 @@ def test_a_month_end_from_sync_to_export(
     assert any(part.get_filename().endswith(".pdf") for part in message.iter_attachments())
 
     # A partial payment, then the rest (the amount box offers the balance).
-    page.get_by_role("heading", name="Invoices generated here").scroll_into_view_if_needed()
     amount = page.get_by_label(re.compile(r"^Amount \([A-Z]{3}\)$")).first
     due = amount.input_value().replace(",", "")
     half = f"{float(due) / 2:.0f}" if "." not in due else f"{float(due) / 2:.2f}"
@@ -150,7 +151,8 @@ def test_a_month_end_from_sync_to_export(
     assert len(inbox.received) == before + reminders
     assert any("eminder" in str(m["Subject"]) for _, m in inbox.received[before:])
 
-    # The accounting export of the current month.
+    # The accounting export of the current month, under its run.
+    open_tab(page, "Monthly run")
     page.get_by_text(re.compile(rf"^Accounting export of {this_month}")).click()
     with page.expect_download() as info:
         page.get_by_role("button", name="Download for Xero (CSV)").click()
@@ -159,6 +161,7 @@ def test_a_month_end_from_sync_to_export(
     assert page.get_by_test_id("stException").count() == 0
     screenshot(page, "month-end-done")
     # AirTable hears of it all with the next push: the payments and when each was sent.
+    open_tab(page, "Invoices made here")
     push = page.get_by_role("button", name="Push now")
     if push.count():
         push.click()
