@@ -33,6 +33,7 @@ with chrome.page() as (settings, status):
         st.success(flash)
     conflicts = reconcile.conflicts(settings)
     invoice_panels.conflicts_notice(conflicts)
+    invoice_panels.pending_notice(settings)
 
     months = invoice_views.month_choices(today)
     params = [

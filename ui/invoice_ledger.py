@@ -86,7 +86,8 @@ def ledger_section(
 
 
 def _push(settings: Settings, user: Actor, can_bill: bool) -> None:
-    """How many invoices AirTable has not heard of, and the Push now button."""
+    """The Push now button while invoices wait for AirTable (the page counts them above the
+    tabs); without AirTable, how many are kept here only."""
     pending = ledger.pending_push_count(settings)
     if not pending:
         return
@@ -95,7 +96,6 @@ def _push(settings: Settings, user: Actor, can_bill: bool) -> None:
             f"{counted(pending, 'invoice')} kept here only: AirTable is not configured (demo data)."
         )
         return
-    st.warning(f"{counted(pending, 'invoice')} not yet in AirTable.")
     if not (can_bill and st.button("Push now", key="push")):
         return
     with st.spinner("Sending to AirTable…"):

@@ -48,6 +48,15 @@ def conflicts_notice(conflicts: pd.DataFrame) -> None:
         )
 
 
+def pending_notice(settings: Settings) -> None:
+    """One line above the tabs while changes made here wait to be sent to AirTable."""
+    if settings.airtable_configured and (pending := ledger.pending_push_count(settings)):
+        st.warning(
+            f"{counted(pending, 'invoice')} not yet in AirTable: a biller's **Push now** (tab "
+            f"**Invoices made here**) or the next generate sends them."
+        )
+
+
 def conflicts_panel(
     settings: Settings, conflicts: pd.DataFrame, user: Actor, can_bill: bool
 ) -> None:

@@ -8,6 +8,7 @@ from datetime import date
 from functools import partial
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from sales_core import burndown, invoice_views, invoicing
 from sales_core.access import Actor
@@ -41,10 +42,22 @@ def _go_to(month_text: str) -> None:
 
 def gaps_text(gaps: list[str]) -> str:
     """'2026-01, 2026-05'; or, for many, the oldest ones, how many more, and the newest."""
-    if len(gaps) <= GAPS_LISTED:
+    if len(gaps) <= GAPS_LISTED + 1:  # hiding one month would save nothing
         return ", ".join(gaps)
     hidden = len(gaps) - GAPS_LISTED
     return f"{', '.join(gaps[: GAPS_LISTED - 1])}, {hidden} more months, {gaps[-1]}"
+
+
+def _issue_date(column: DeltaGenerator, month: Month) -> date:
+    """The issue date input, the month's first day unless changed; a change is kept for that
+    month while another tab is open (Streamlit forgets the state of a widget not drawn)."""
+    key = f"issue_date-{month}"
+    kept: dict[str, date] = st.session_state.setdefault("_kept_issue_dates", {})
+    if key not in st.session_state:
+        st.session_state[key] = kept.get(key, month.first)
+    chosen: date = column.date_input("Issue date", format="YYYY-MM-DD", key=key)
+    kept[key] = chosen
+    return chosen
 
 
 def run_section(
@@ -62,7 +75,7 @@ def run_section(
     left, right = st.columns(2)
     month_text = left.selectbox("Month", invoice_views.month_choices(today), key="run_month")
     month = Month.parse(month_text)
-    issue_date = right.date_input("Issue date", value=month.first, format="YYYY-MM-DD")
+    issue_date = _issue_date(right, month)
 
     db = str(settings.db_path)
     plan = _preview(db, status.data_version, month_text, issue_date, settings)
@@ -101,7 +114,19 @@ def run_section(
             f"Earlier months are not billed yet: {listed}. Numbers follow the order of the runs, "
             f"so bill them first, oldest first."
         )
-        st.button(f"Go to {gaps[0]}", key="go_to_gap", on_click=_go_to, args=(gaps[0],))
+        offered = gaps[0] in invoice_views.month_choices(today)
+        st.button(
+            f"Go to {gaps[0]}",
+            key="go_to_gap",
+            on_click=_go_to,
+            args=(gaps[0],),
+            disabled=not offered,
+        )
+        if not offered:
+            st.caption(
+                f"{gaps[0]} is older than the months offered here: bill it with "
+                f"`sales-core invoices generate --month {gaps[0]}`."
+            )
         if can_bill and count:
             confirmed_gaps = st.checkbox(f"Yes, bill {month_text} before {listed}", key="gaps")
     clicked = can_bill and st.button(

@@ -79,16 +79,21 @@ def test_a_month_end_from_sync_to_export(
     this_month = str(Month.of(date.today()))
     warning = page.get_by_text(re.compile(r"^Earlier months are not billed yet: "))
     expect(warning).to_be_visible(timeout=60_000)
-    gaps = warning.inner_text().split(": ")[1].split(".")[0].split(", ")
-    assert gaps[0] == "2026-01" and "2026-11" in gaps
+    assert warning.inner_text().startswith("Earlier months are not billed yet: 2026-01, ")
+    assert "2026-11" in warning.inner_text()
     screenshot(page, "month-end-unbilled")
-    page.get_by_role("button", name=f"Go to {gaps[0]}").click()
-    settled(page)
-    expect(page.get_by_test_id("stSelectbox").first.get_by_role("combobox")).to_have_value(gaps[0])
-    generate_now(page)
-    for gap in gaps[1:]:
-        choose_month(page, gap)
+    # "Go to" the oldest month left and bill it, until none is left before this month.
+    for _ in range(24):
+        go_to = page.get_by_role("button", name=re.compile(r"^Go to \d{4}-\d{2}$"))
+        if not go_to.count():
+            break
+        oldest = go_to.inner_text().removeprefix("Go to ")
+        go_to.click()
+        settled(page)
+        box = page.get_by_test_id("stSelectbox").first.get_by_role("combobox")
+        expect(box).to_have_value(oldest)
         generate_now(page)
+        choose_month(page, this_month)
     # Now the current month, with nothing earlier left.
     choose_month(page, this_month)
     expect(page.get_by_text(re.compile(r"^Earlier months are not billed yet"))).to_have_count(0)
