@@ -30,7 +30,7 @@ from sales_core.billing import CREDIT_NOTE_PREFIX, format_number, highest_number
 from sales_core.config import Settings
 from sales_core.errors import BillingError
 from sales_core.invoice import check_transition
-from sales_core.payments import MATCHES_SEARCH, parse_amount
+from sales_core.payments import MATCHES_SEARCH, parse_amount, picked_with_community
 from sales_core.vocabulary import InvoiceStatus, InvoiceType
 
 if TYPE_CHECKING:
@@ -272,20 +272,25 @@ def credit(
 def creditable(settings: Settings, search: str = "", limit: int | None = None) -> pd.DataFrame:
     """Authorized or Paid receivables that still hold something to credit, newest first; only
     those whose number or community holds `search` (ignoring case), and at most `limit` of
-    them, when given. Columns: number, community, amount, credited, holds, currency, status,
-    issue_date."""
+    them, when given. Columns: number, amount, credited, holds, currency, status, issue_date,
+    community."""
+    order = "issue_date DESC, number DESC"
+    picked = f"""
+        SELECT r.number, r.contract_id, r.amount, r.credited, r.amount - r.credited AS holds,
+               r.currency, r.status, r.issue_date
+        FROM receivables AS r
+        WHERE coalesce(r.type, $receivable) = $receivable AND r.number IS NOT NULL
+          AND list_contains($issued, r.status) AND r.amount - r.credited > 0
+          AND {MATCHES_SEARCH}
+        ORDER BY {order}
+        LIMIT $limit
+    """
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
-        sql = f"""
-            SELECT r.number, coalesce(c.community, '') AS community, r.amount, r.credited,
-                   r.amount - r.credited AS holds, r.currency, r.status, r.issue_date
-            FROM receivables AS r LEFT JOIN contracts AS c ON c.id = r.contract_id
-            WHERE coalesce(r.type, $receivable) = $receivable AND r.number IS NOT NULL
-              AND list_contains($issued, r.status) AND r.amount - r.credited > 0
-              AND {MATCHES_SEARCH}
-            ORDER BY r.issue_date DESC, r.number DESC
-            LIMIT $limit
-        """
-        return store.frame(con, sql, {"search": search.strip().lower(), "limit": limit})
+        return store.frame(
+            con,
+            picked_with_community(picked, order),
+            {"search": search.strip().lower(), "limit": limit},
+        )
 
 
 def credit_notes(settings: Settings, number: str | None = None) -> pd.DataFrame:
