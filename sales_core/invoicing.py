@@ -176,15 +176,15 @@ def _contracts(con: store.Connection, month: Month, charges: list[Charge]) -> li
     return [Contract.model_construct(**row) for row in rows]
 
 
-def contracts_of(settings: Settings, plan: Plan) -> list[Contract]:
-    """The contracts the plan bills, by name: every declared field, for people to check."""
-    ids = sorted({d.contract_id for d in plan.drafts})
+def contracts_of(settings: Settings, ids: Iterable[str]) -> list[Contract]:
+    """The contracts of these record ids (those a plan bills), by name: every declared field,
+    for people to check."""
     with store.connect(settings.db_path, lock_timeout=settings.lock_timeout) as con:
         rows = store.query(
             con,
             f"SELECT {_CONTRACT_COLUMNS} FROM contracts WHERE id IN (SELECT unnest($ids)) "
             "ORDER BY name, id",
-            {"ids": ids},
+            {"ids": sorted(set(ids))},
         )
     return [Contract.model_construct(**row) for row in rows]
 

@@ -33,9 +33,30 @@ def test_the_plan_as_rows_and_totals_per_currency(demo: Settings) -> None:
     assert totals["JPY"].replace(",", "").isdigit()  # no minor unit for yen
 
 
+def test_the_run_preview_holds_what_its_pieces_say(demo: Settings) -> None:
+    from contextlib import nullcontext
+
+    from sales_core import burndown, store
+
+    for held in (False, True):  # the second thread opens the file itself, or joins the held one
+        with store.held(demo.db_path) if held else nullcontext():
+            view = invoice_views.run_preview(demo, NOVEMBER, date(2026, 11, 3))
+        plan = invoicing.preview(demo, NOVEMBER, date(2026, 11, 3))
+        over = burndown.excesses(demo, plan)
+        assert view.count == len(plan.drafts) > 0 and view.over == len(over) > 0
+        assert view.drafts.equals(invoice_views.plan_frame(plan, over))
+        assert view.totals == invoice_views.totals(plan)
+        assert view.charge_count == len(view.charges) > 0
+        assert view.skipped.equals(invoice_views.skipped_frame(plan))
+        assert set(view.contract_ids) == {d.contract_id for d in plan.drafts}
+        assert (
+            list(view.gaps) == invoicing.unbilled_months(demo, NOVEMBER) == ["2026-01", "2026-05"]
+        )
+
+
 def test_the_contracts_table_is_derived_from_the_declaration(demo: Settings) -> None:
     plan = invoicing.preview(demo, NOVEMBER)
-    contracts = invoicing.contracts_of(demo, plan)
+    contracts = invoicing.contracts_of(demo, (d.contract_id for d in plan.drafts))
     assert {c.id for c in contracts} == {d.contract_id for d in plan.drafts}
     frame = invoice_views.contracts_frame(contracts)
     declared = [
@@ -76,7 +97,9 @@ def test_a_po_number_typed_in_airtable_reaches_the_contracts_table(
             record["fields"]["PO Number"] = "PO-4711 / Ünï"
     server.set_records("Contracts", records)
     run_sync(settings)
-    frame = invoice_views.contracts_frame(invoicing.contracts_of(settings, plan))
+    frame = invoice_views.contracts_frame(
+        invoicing.contracts_of(settings, (d.contract_id for d in plan.drafts))
+    )
     shown = dict(zip(frame["Record id"], frame["PO Number"], strict=True))
     assert shown[billed] == "PO-4711 / Ünï"
     assert shown != {k: "" for k in shown}  # the demo gives about half its contracts one

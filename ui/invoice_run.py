@@ -10,30 +10,25 @@ from functools import partial
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from sales_core import burndown, invoice_views, invoicing
+from sales_core import invoice_views, invoicing
 from sales_core.access import Actor
-from sales_core.billing import Month, Plan
+from sales_core.billing import Month
 from sales_core.config import Settings
 from sales_core.errors import BillingError, SalesError
 from sales_core.formatting import counted, markdown_text
 from sales_core.health import SyncStatus
+from sales_core.invoice_views import RunPreview
 from ui import invoice_panels
 
 GAPS_LISTED = 6  # earlier unbilled months named in the warning; the rest are counted
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _gaps(db: str, version: int, month: str, _settings: Settings) -> list[str]:
-    del db, version  # part of the cache key only
-    return invoicing.unbilled_months(_settings, Month.parse(month))
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
 def _preview(
     db: str, version: int, month: str, issue_date: date | None, _settings: Settings
-) -> Plan:
+) -> RunPreview:
     del db, version  # part of the cache key only
-    return invoicing.preview(_settings, Month.parse(month), issue_date)
+    return invoice_views.run_preview(_settings, Month.parse(month), issue_date)
 
 
 def _go_to(month_text: str) -> None:
@@ -77,11 +72,10 @@ def run_section(
     month = Month.parse(month_text)
     issue_date = _issue_date(right, month)
 
-    db = str(settings.db_path)
-    plan = _preview(db, status.data_version, month_text, issue_date, settings)
-    count = len(plan.drafts)
+    view = _preview(str(settings.db_path), status.data_version, month_text, issue_date, settings)
+    count = view.count
     if count:
-        _show_preview(settings, plan)
+        _show_preview(settings, view)
     else:
         st.info(f"Nothing to invoice for {month_text}: every contract is billed or skipped.")
     if "charges" in status.missing_tables:
@@ -89,13 +83,11 @@ def run_section(
             "The latest sync found no Charges table in the base, so cloud costs, services and "
             "discounts are not billed. Add one (see the README's AirTable tables) and sync."
         )
-    if plan.skipped:
+    if len(view.skipped):
         with st.expander(
-            f"{len(plan.skipped)} contracts skipped, with the reason", expanded=count == 0
+            f"{len(view.skipped)} contracts skipped, with the reason", expanded=count == 0
         ):
-            st.dataframe(
-                invoice_views.skipped_frame(plan), hide_index=True, width="stretch", placeholder="—"
-            )
+            st.dataframe(view.skipped, hide_index=True, width="stretch", placeholder="—")
 
     ahead = month > Month.of(today)
     confirmed_ahead = True
@@ -106,7 +98,7 @@ def run_section(
             f"never deleted (only voided)."
         )
         confirmed_ahead = st.checkbox(f"Yes, bill {month_text} ahead of time", key="ahead")
-    gaps = _gaps(db, status.data_version, month_text, settings)
+    gaps = list(view.gaps)
     confirmed_gaps = True
     if gaps:
         listed = gaps_text(gaps)
@@ -141,37 +133,33 @@ def run_section(
     invoice_panels.export_panel(settings, month, month_text)
 
 
-def _show_preview(settings: Settings, plan: Plan) -> None:
+def _show_preview(settings: Settings, view: RunPreview) -> None:
     """The run's totals, the over-contract warning, the drafts, their charges and contracts."""
     for column, (currency, total) in zip(
-        st.columns(max(len(plan.totals), 1)), invoice_views.totals(plan).items(), strict=False
+        st.columns(max(len(view.totals), 1)), view.totals.items(), strict=False
     ):
         column.metric(f"Total {markdown_text(currency)}", total)
-    over = burndown.excesses(settings, plan)
-    if over:
+    if view.over:
         st.warning(
-            f"{counted(len(over), 'draft')} would take {'its' if len(over) == 1 else 'their'} "
+            f"{counted(view.over, 'draft')} would take {'its' if view.over == 1 else 'their'} "
             f'contract past its Amount (see "Over contract by"). They are still billed: '
             f"contracts get amended, but check them first."
         )
-    st.dataframe(
-        invoice_views.plan_frame(plan, over), hide_index=True, width="stretch", placeholder="—"
-    )
-    charged = sum(len(d.charges) for d in plan.drafts)
-    if charged:
-        with st.expander(f"{counted(charged, 'charge')} billed with the fees (cloud costs, …)"):
-            st.dataframe(
-                invoice_views.charges_frame(plan), hide_index=True, width="stretch", placeholder="—"
-            )
+    st.dataframe(view.drafts, hide_index=True, width="stretch", placeholder="—")
+    if view.charge_count:
+        with st.expander(
+            f"{counted(view.charge_count, 'charge')} billed with the fees (cloud costs, …)"
+        ):
+            st.dataframe(view.charges, hide_index=True, width="stretch", placeholder="—")
     # Read only while open (on_change="rerun" makes the expander report it).
     contracts_box = st.expander(
-        f"The {len({d.contract_id for d in plan.drafts})} contracts billed, field by field",
+        f"The {len(view.contract_ids)} contracts billed, field by field",
         key="contracts_open",
         on_change="rerun",
     )
     if contracts_box.open:
         contracts_box.dataframe(
-            invoice_views.contracts_frame(invoicing.contracts_of(settings, plan)),
+            invoice_views.contracts_frame(invoicing.contracts_of(settings, view.contract_ids)),
             hide_index=True,
             width="stretch",
             placeholder="—",
@@ -214,6 +202,10 @@ def _last_run(settings: Settings, month_text: str) -> None:
     if numbers:
         made_range = numbers[0] if len(numbers) == 1 else f"{numbers[0]} to {numbers[-1]}"
         st.success(f"Made {counted(len(numbers), 'invoice')}: {made_range}.")
+        st.caption(
+            "They are Drafts: authorize them on the tab **Invoices made here**, then send them "
+            "on the tab **Receivables**."
+        )
         st.download_button(
             "Download the PDF (zip)"
             if len(numbers) == 1
