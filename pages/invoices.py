@@ -57,9 +57,10 @@ with chrome.page() as (settings, status):
             invoice_run.run_section(settings, status, user, can_bill, today)
     if receivables_tab.open:
         with receivables_tab:
-            invoice_panels.payment_panel(settings, status, user, can_bill, today)
-            invoice_panels.delivery_panel(settings, status, user, can_bill, today)
-            corrections_panel.credit_panel(settings, status, user, can_bill, today)
+            read = invoice_panels.receivables_tab(settings, status, today)
+            invoice_panels.payment_panel(settings, read, user, can_bill, today)
+            invoice_panels.delivery_panel(settings, read, user, can_bill, today)
+            corrections_panel.credit_panel(settings, read, user, can_bill, today)
     if made_here_tab.open:
         with made_here_tab:
             invoice_ledger.ledger_section(settings, conflicts, user, can_bill, today)

@@ -54,6 +54,20 @@ def test_the_run_preview_holds_what_its_pieces_say(demo: Settings) -> None:
         )
 
 
+def test_the_receivables_view_holds_what_its_pieces_say(demo: Settings) -> None:
+    from sales_core import corrections, delivery, payments, store
+
+    today = date(2026, 11, 25)
+    with store.held(demo.db_path):
+        view = invoice_views.receivables_view(demo, today, 3)
+    assert view.owed.equals(payments.open_receivables(demo, "", 3)) and len(view.owed) == 3
+    assert view.creditable.equals(corrections.creditable(demo, "", 3))
+    assert len(view.creditable) == 3
+    assert view.sends == delivery.plan_sends(demo)
+    assert view.reminders == delivery.plan_reminders(demo, today) and view.reminders[0]
+    assert view.credit_notes.equals(corrections.credit_notes(demo))
+
+
 def test_the_contracts_table_is_derived_from_the_declaration(demo: Settings) -> None:
     plan = invoicing.preview(demo, NOVEMBER)
     contracts = invoicing.contracts_of(demo, (d.contract_id for d in plan.drafts))

@@ -13,23 +13,24 @@ from sales_core.access import Actor
 from sales_core.config import Settings
 from sales_core.errors import SalesError
 from sales_core.formatting import markdown_text
-from sales_core.health import SyncStatus
 from ui import chrome, pickers
+from ui.invoice_panels import ReceivablesTab
 from ui.queries import cached
 
 
 def credit_panel(
-    settings: Settings, status: SyncStatus, user: Actor, can_bill: bool, today: date
+    settings: Settings, view: ReceivablesTab, user: Actor, can_bill: bool, today: date
 ) -> None:
     """Issue a credit note (billers), and the credit notes made here with their PDFs."""
     st.markdown("**Credit notes**")
-    notes = cached(corrections.credit_notes, settings, status)
+    notes = view.read.credit_notes
     if can_bill:
         open_, search = pickers.narrowed(
-            partial(cached, corrections.creditable, settings, status),
+            partial(cached, corrections.creditable, settings, view.status),
             key="credit_find",
             label="Find the invoice to credit",
             placeholder="Part of its number or its community",
+            first=view.read.creditable,
         )
         if open_.empty:
             st.caption(

@@ -5,6 +5,7 @@ routes every file of pages/ as one)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from functools import partial
 
@@ -18,6 +19,7 @@ from sales_core.config import Settings
 from sales_core.errors import SalesError
 from sales_core.formatting import counted, markdown_text
 from sales_core.health import SyncStatus
+from sales_core.invoice_views import ReceivablesView
 from ui import pickers
 from ui.queries import cached
 
@@ -31,6 +33,22 @@ def pdf_button(settings: Settings, number: str, label: str, key: str) -> None:
         mime="application/pdf",
         key=key,
     )
+
+
+@dataclass(frozen=True)
+class ReceivablesTab:
+    """What the Receivables tab's panels share: the status (its data version keys the cache)
+    and what the tab read as it opened (`invoice_views.receivables_view`)."""
+
+    status: SyncStatus
+    read: ReceivablesView
+
+
+def receivables_tab(settings: Settings, status: SyncStatus, today: date) -> ReceivablesTab:
+    """The Receivables tab's reads, once per data version (a payment, a send or a credit note
+    changes the version)."""
+    read = cached(invoice_views.receivables_view, settings, status, today, pickers.LIMIT + 1)
+    return ReceivablesTab(status, read)
 
 
 def conflicts_notice(conflicts: pd.DataFrame) -> None:
@@ -107,7 +125,7 @@ def conflicts_panel(
 
 
 def payment_panel(
-    settings: Settings, status: SyncStatus, user: Actor, can_bill: bool, today: date
+    settings: Settings, view: ReceivablesTab, user: Actor, can_bill: bool, today: date
 ) -> None:
     """Record a payment on any Authorized receivable, made here or synced (payments.py)."""
     st.markdown("**Record a payment**")
@@ -115,10 +133,11 @@ def payment_panel(
         st.caption("Recording a payment needs the biller role.")
         return
     receivable, search = pickers.narrowed(
-        partial(cached, payments.open_receivables, settings, status),
+        partial(cached, payments.open_receivables, settings, view.status),
         key="pay_find",
         label="Find the invoice paid",
         placeholder="Part of its number or its community",
+        first=view.read.owed,
     )
     if receivable.empty:
         st.caption(
@@ -171,14 +190,13 @@ def payment_panel(
 
 
 def delivery_panel(
-    settings: Settings, status: SyncStatus, user: Actor, can_bill: bool, today: date
+    settings: Settings, view: ReceivablesTab, user: Actor, can_bill: bool, today: date
 ) -> None:
     """What would be emailed now (invoices, reminders), and the Send buttons (delivery.py)."""
     st.markdown("**Send invoices and reminders**")
     mail = settings.delivery
-    # Read once per data version: a send, a payment or a sync changes the version.
-    to_send, not_sendable = cached(delivery.plan_sends, settings, status)
-    reminders, no_reminder = cached(delivery.plan_reminders, settings, status, today)
+    to_send, not_sendable = view.read.sends
+    reminders, no_reminder = view.read.reminders
     if not mail.configured:
         st.caption(
             "Nothing is sent: SMTP is not configured (set `SMTP_HOST` and `INVOICE_FROM_EMAIL`, "

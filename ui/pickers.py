@@ -16,13 +16,19 @@ LIMIT = 200  # choices offered at most
 
 
 def narrowed(
-    fetch: Callable[[str, int], pd.DataFrame], *, key: str, label: str, placeholder: str
+    fetch: Callable[[str, int], pd.DataFrame],
+    *,
+    key: str,
+    label: str,
+    placeholder: str,
+    first: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, str]:
     """The rows to offer (at most LIMIT) and the search typed ('' when no box was needed).
 
-    `fetch(search, limit)` returns at most `limit` rows whose text holds `search`.
+    `fetch(search, limit)` returns at most `limit` rows whose text holds `search`; `first`, when
+    given, is what `fetch("", LIMIT + 1)` would return (read beforehand with other reads).
     """
-    rows = fetch("", LIMIT + 1)
+    rows = fetch("", LIMIT + 1) if first is None else first
     if len(rows) <= LIMIT:
         return rows, ""
     wanted = st.text_input(label, key=key, placeholder=placeholder, max_chars=200).strip()
