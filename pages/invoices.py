@@ -57,7 +57,7 @@ with chrome.page() as (settings, status):
             invoice_run.run_section(settings, status, user, can_bill, today)
     if receivables_tab.open:
         with receivables_tab:
-            read = invoice_panels.receivables_tab(settings, status, today)
+            read = invoice_panels.receivables_tab(settings, status, today, can_bill)
             invoice_panels.payment_panel(settings, read, user, can_bill, today)
             invoice_panels.delivery_panel(settings, read, user, can_bill, today)
             corrections_panel.credit_panel(settings, read, user, can_bill, today)

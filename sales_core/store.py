@@ -145,8 +145,9 @@ def connect(db_path: Path | str, *, lock_timeout: float = 10.0) -> Iterator[Conn
         key = str(path.resolve())
         if key not in _migrated:
             with _migrate_lock:
-                migrate(con)
-                _migrated.add(key)
+                if key not in _migrated:  # another thread may have migrated it meanwhile
+                    migrate(con)
+                    _migrated.add(key)
         yield con
     except duckdb.Error as exc:
         raise _named(exc, path) from exc

@@ -66,6 +66,9 @@ def test_the_receivables_view_holds_what_its_pieces_say(demo: Settings) -> None:
     assert view.sends == delivery.plan_sends(demo)
     assert view.reminders == delivery.plan_reminders(demo, today) and view.reminders[0]
     assert view.credit_notes.equals(corrections.credit_notes(demo))
+    with store.held(demo.db_path):
+        viewer = invoice_views.receivables_view(demo, today, 0)  # no pickers to fill
+    assert viewer.owed.empty and viewer.creditable.empty and viewer.sends == view.sends
 
 
 def test_the_contracts_table_is_derived_from_the_declaration(demo: Settings) -> None:

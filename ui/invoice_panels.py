@@ -44,10 +44,13 @@ class ReceivablesTab:
     read: ReceivablesView
 
 
-def receivables_tab(settings: Settings, status: SyncStatus, today: date) -> ReceivablesTab:
+def receivables_tab(
+    settings: Settings, status: SyncStatus, today: date, can_bill: bool
+) -> ReceivablesTab:
     """The Receivables tab's reads, once per data version (a payment, a send or a credit note
-    changes the version)."""
-    read = cached(invoice_views.receivables_view, settings, status, today, pickers.LIMIT + 1)
+    changes the version); the pickers' rows only for a biller, who alone gets the pickers."""
+    first = pickers.LIMIT + 1 if can_bill else 0
+    read = cached(invoice_views.receivables_view, settings, status, today, first)
     return ReceivablesTab(status, read)
 
 
