@@ -23,6 +23,8 @@ def test_choice__one_known_value_else_nothing() -> None:
     assert currency.read(["EUR"]) == ("EUR", None)
     assert currency.read(["usd"])[0] is None  # exactly as offered
     assert currency.valid("GBP") == "USD"
+    _, problem = currency.read(["x" * 5000])  # a note names a long value by its start only
+    assert problem is not None and len(problem) < 120 and "x" * 59 + "…" in problem
 
 
 def test_whole_number__within_its_bounds_only() -> None:

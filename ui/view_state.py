@@ -50,8 +50,14 @@ class Param:
         return self.default if parsed is None else parsed
 
 
+QUOTED_AT_MOST = 60  # characters of a value the URL got wrong, in the note that says so
+
+
 def _quoted(values: Sequence[str]) -> str:
-    return ", ".join(f"“{v}”" for v in values)
+    def short(value: str) -> str:
+        return value if len(value) <= QUOTED_AT_MOST else f"{value[: QUOTED_AT_MOST - 1]}…"
+
+    return ", ".join(f"“{short(v)}”" for v in values)
 
 
 def choice(key: str, url: str, label: str, options: Sequence[str], default: Any) -> Param:
