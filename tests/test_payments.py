@@ -224,3 +224,26 @@ def test_edits_of_amount_paid_in_airtable_are_taken_for_invoices_made_here(
     run_sync(settings)
     assert here(settings, str(made.number))["amount_paid"] == 300
     assert reconcile.conflicts(settings).empty
+
+
+def test_the_pickers_search_by_community_and_skip_a_deleted_contract_only_then(
+    demo: Settings,
+) -> None:
+    from sales_core import corrections, store
+
+    owed = payments.open_receivables(demo)
+    row = owed[owed["community"] != ""].iloc[0]
+    community, number = str(row["community"]), str(row["number"])
+    found = payments.open_receivables(demo, community.upper(), 500)
+    assert number in set(found["number"]) and set(found["community"]) == {community}
+    assert number in set(corrections.creditable(demo, community[:5].lower(), 500)["number"])
+    with store.connect(demo.db_path) as con:  # a sync dropped the contract (deleted there)
+        con.execute(
+            "DELETE FROM contracts WHERE id = (SELECT contract_id FROM receivables "
+            "WHERE number = ?)",
+            [number],
+        )
+    unfound = payments.open_receivables(demo)
+    assert unfound.set_index("number").loc[number, "community"] == ""  # listed, without one
+    assert number not in set(payments.open_receivables(demo, community, 500)["number"])
+    assert number in set(payments.open_receivables(demo, number.lower(), 500)["number"])
