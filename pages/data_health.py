@@ -5,6 +5,7 @@ import streamlit as st
 from sales_core import health, reconcile
 from sales_core.formatting import counted
 from ui import chrome, links, view_state
+from ui.invoice_panels import CONFLICT_COLUMNS
 
 PAGE = "data_health"
 SEVERITIES = ["rejected", "warning"]
@@ -122,11 +123,7 @@ with chrome.page() as (settings, status):
             placeholder="—",
             column_config={
                 **conflict_links,
-                "number": "Number",
-                "field": "Field",
-                "here": "Here",
-                "there": "In AirTable",
-                "problem": st.column_config.TextColumn("What happened", width="large"),
+                **CONFLICT_COLUMNS,
                 "found_by": "Found by",
                 "airtable_id": "Record id",
             },

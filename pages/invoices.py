@@ -7,7 +7,7 @@ are in the URL (`?section=Receivables`, `?month=2026-11`) and kept for the next 
 
 import streamlit as st
 
-from sales_core import invoice_views, reconcile
+from sales_core import invoice_views, ledger, reconcile
 from sales_core.billing import Month
 from sales_core.vocabulary import InvoiceStatus, texts
 from ui import chrome, corrections_panel, invoice_ledger, invoice_panels, invoice_run, view_state
@@ -33,7 +33,8 @@ with chrome.page() as (settings, status):
         st.success(flash)
     conflicts = reconcile.conflicts(settings)
     invoice_panels.conflicts_notice(conflicts)
-    invoice_panels.pending_notice(settings)
+    pending = ledger.pending_push_count(settings)  # invoices not yet in AirTable
+    invoice_panels.pending_notice(settings, pending)
 
     months = invoice_views.month_choices(today)
     params = [
@@ -54,7 +55,7 @@ with chrome.page() as (settings, status):
     )
     if run_tab.open:
         with run_tab:
-            invoice_run.run_section(settings, status, user, can_bill, today)
+            invoice_run.run_section(settings, status, user, can_bill, today, months)
     if receivables_tab.open:
         with receivables_tab:
             read = invoice_panels.receivables_tab(settings, status, today, can_bill)
@@ -63,5 +64,5 @@ with chrome.page() as (settings, status):
             corrections_panel.credit_panel(settings, read, user, can_bill, today)
     if made_here_tab.open:
         with made_here_tab:
-            invoice_ledger.ledger_section(settings, conflicts, user, can_bill, today)
+            invoice_ledger.ledger_section(settings, conflicts, pending, user, can_bill, today)
     view_state.publish(PAGE, params)

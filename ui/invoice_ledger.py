@@ -48,11 +48,17 @@ def run_months(today: date) -> list[str]:
 
 
 def ledger_section(
-    settings: Settings, conflicts: pd.DataFrame, user: Actor, can_bill: bool, today: date
+    settings: Settings,
+    conflicts: pd.DataFrame,
+    pending: int,
+    user: Actor,
+    can_bill: bool,
+    today: date,
 ) -> None:
-    """Everything about the invoices made here, the table in the middle."""
+    """Everything about the invoices made here, the table in the middle; `conflicts` and
+    `pending` (invoices not yet in AirTable) as the page read them."""
     st.subheader("Invoices generated here")
-    _push(settings, user, can_bill)
+    _push(settings, pending, user, can_bill)
     invoice_panels.conflicts_panel(settings, conflicts, user, can_bill)
 
     filters = st.columns(2)
@@ -85,10 +91,9 @@ def ledger_section(
     _audit_log(settings)
 
 
-def _push(settings: Settings, user: Actor, can_bill: bool) -> None:
+def _push(settings: Settings, pending: int, user: Actor, can_bill: bool) -> None:
     """The Push now button while invoices wait for AirTable (the page counts them above the
     tabs); without AirTable, how many are kept here only."""
-    pending = ledger.pending_push_count(settings)
     if not pending:
         return
     if not settings.airtable_configured:

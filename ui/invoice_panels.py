@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -54,6 +55,16 @@ def receivables_tab(
     return ReceivablesTab(status, read)
 
 
+# The conflicts table's headers, on this page and on Data health.
+CONFLICT_COLUMNS: dict[str, Any] = {
+    "number": "Number",
+    "field": "Field",
+    "here": "Here",
+    "there": "In AirTable",
+    "problem": st.column_config.TextColumn("What happened", width="large"),
+}
+
+
 def conflicts_notice(conflicts: pd.DataFrame) -> None:
     """One line above the tabs when invoices made here conflict with AirTable."""
     if not conflicts.empty:
@@ -69,9 +80,10 @@ def conflicts_notice(conflicts: pd.DataFrame) -> None:
         )
 
 
-def pending_notice(settings: Settings) -> None:
-    """One line above the tabs while changes made here wait to be sent to AirTable."""
-    if settings.airtable_configured and (pending := ledger.pending_push_count(settings)):
+def pending_notice(settings: Settings, pending: int) -> None:
+    """One line above the tabs while `pending` changes made here wait to be sent to AirTable
+    (`ledger.pending_push_count`)."""
+    if settings.airtable_configured and pending:
         st.warning(
             f"{counted(pending, 'invoice')} not yet in AirTable: a biller's **Push now** (tab "
             f"**Invoices made here**) or the next generate sends them."
@@ -92,16 +104,10 @@ def conflicts_panel(
             f"values stand."
         )
         st.dataframe(
-            conflicts[["number", "field", "here", "there", "problem"]],
+            conflicts[list(CONFLICT_COLUMNS)],
             hide_index=True,
             width="stretch",
-            column_config={
-                "number": "Number",
-                "field": "Field",
-                "here": "Here",
-                "there": "In AirTable",
-                "problem": st.column_config.TextColumn("What happened", width="large"),
-            },
+            column_config=CONFLICT_COLUMNS,
         )
         if can_bill:
             settle = st.columns([2, 1, 1], vertical_alignment="bottom")

@@ -56,10 +56,16 @@ def _issue_date(column: DeltaGenerator, month: Month) -> date:
 
 
 def run_section(
-    settings: Settings, status: SyncStatus, user: Actor, can_bill: bool, today: date
+    settings: Settings,
+    status: SyncStatus,
+    user: Actor,
+    can_bill: bool,
+    today: date,
+    months: list[str],
 ) -> None:
-    """The month picked (its key `run_month` is restored by the page), its preview, the warnings
-    before billing, the Generate button, what the last run made, and the month's export."""
+    """The month picked among `months` (its key `run_month` is restored by the page), its
+    preview, the warnings before billing, the Generate button, what the last run made, and the
+    month's export."""
     if settings.airtable_configured and (missing := settings.seller.missing_for_billing()):
         st.warning(
             f"Invoices cannot be generated or authorized yet: set the seller's real "
@@ -68,7 +74,7 @@ def run_section(
         )
     st.subheader("Monthly invoice run")
     left, right = st.columns(2)
-    month_text = left.selectbox("Month", invoice_views.month_choices(today), key="run_month")
+    month_text = left.selectbox("Month", months, key="run_month")
     month = Month.parse(month_text)
     issue_date = _issue_date(right, month)
 
@@ -106,7 +112,7 @@ def run_section(
             f"Earlier months are not billed yet: {listed}. Numbers follow the order of the runs, "
             f"so bill them first, oldest first."
         )
-        offered = gaps[0] in invoice_views.month_choices(today)
+        offered = gaps[0] in months
         st.button(
             f"Go to {gaps[0]}",
             key="go_to_gap",
